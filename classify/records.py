@@ -1,0 +1,158 @@
+"""Records that flow through every stage: labels, pages, lines and their results.
+
+A page is a sequence of non-blank lines. Every stage takes and returns these frozen
+records; none of them adds attributes after construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    """What a line is. The values are the strings used in data, CLI output and metrics."""
+
+    ARTICLE = "article"
+    TITLE = "title"
+    LINK = "link"
+    BOILERPLATE = "boilerplate"
+
+
+LABELS: tuple[Label, ...] = tuple(Label)
+
+
+class DecidedBy(StrEnum):
+    """What decided a line's label."""
+
+    MODEL = "model"
+    SITE_TEMPLATE = "site_template"
+
+
+@dataclass(frozen=True, slots=True)
+class DomFacts:
+    """What the HTML says about a line (absent for text input)."""
+
+    tag_path: str = ""
+    """Tag names from the body to the line's block, e.g. ``body>div>ul>li``."""
+    class_tokens: str = ""
+    """Class and id tokens of the block and its ancestors, space-separated, lowercased."""
+    link_density: float = 0.0
+    """Share of the line's characters inside ``<a>``."""
+    in_list: bool = False
+    in_heading: bool = False
+    in_table: bool = False
+    in_chrome: bool = False
+    """An ancestor is ``nav``, ``aside``, ``header``, ``footer`` or ``form``."""
+    depth: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One non-blank line of a page."""
+
+    text: str
+    dom: DomFacts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page to score: its lines in order, and where it came from."""
+
+    id: str
+    lines: tuple[Line, ...]
+    url: str | None = None
+    site: str | None = None
+    title: str | None = None
+    """The document title (HTML ``<title>``) when known; not one of the lines."""
+
+    @property
+    def texts(self) -> list[str]:
+        return [line.text for line in self.lines]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPage:
+    """A page with one gold label per line: a training or evaluation sample."""
+
+    page: Page
+    labels: tuple[Label, ...]
+    truth: str | None = None
+    """Gold article text when the sample came from a corpus (for page-level F1)."""
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.page.lines):
+            raise ValueError(
+                f"page {self.page.id!r}: {len(self.page.lines)} lines but {len(self.labels)} labels"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """A scored line: its label, the probability of every label, and what decided it."""
+
+    text: str
+    label: Label
+    probabilities: Mapping[Label, float]
+    decided_by: DecidedBy = DecidedBy.MODEL
+    clickbait: float | None = None
+    """Clickbait probability, on ``title`` and ``link`` lines when a headline model is loaded."""
+    template_share: float | None = None
+    """Share of the site's pages that carry this line, when a site template was used."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """A scored page. ``error`` is set (and ``lines`` empty) when the page could not be scored."""
+
+    id: str
+    url: str | None
+    site: str | None
+    lines: tuple[LineResult, ...] = ()
+    error: str | None = None
+    verdict: Mapping[str, float | int | bool | str | None] = field(default_factory=dict)
+
+    @property
+    def article(self) -> str:
+        """The kept article text: article lines joined by newlines."""
+        return "\n".join(r.text for r in self.lines if r.label is Label.ARTICLE)
+
+    @property
+    def title(self) -> str | None:
+        """The first line labelled ``title``, if any."""
+        return next((r.text for r in self.lines if r.label is Label.TITLE), None)
+
+
+def lines_from_text(text: str) -> tuple[Line, ...]:
+    """Split page text into non-blank lines (whitespace at both ends stripped)."""
+    out = []
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped:
+            out.append(Line(stripped))
+    return tuple(out)
+
+
+def page_from_text(
+    text: str, *, id: str = "", url: str | None = None, site: str | None = None
+) -> Page:
+    """Build a :class:`Page` from plain text, one block per line."""
+    if not isinstance(text, str):
+        raise TypeError(
+            f"page text must be str, got {type(text).__name__}"
+            + (" (decode bytes first, e.g. data.decode('utf-8'))" if isinstance(text, bytes) else "")
+        )
+    return Page(id=id, lines=lines_from_text(text), url=url, site=site)
+
+
+def labels_from_strings(values: Iterable[str]) -> tuple[Label, ...]:
+    """Parse label strings, with a clear error naming the valid labels."""
+    out = []
+    for value in values:
+        try:
+            out.append(Label(value))
+        except ValueError:
+            valid = ", ".join(label.value for label in LABELS)
+            raise ValueError(f"unknown label {value!r}; expected one of: {valid}") from None
+    return tuple(out)
