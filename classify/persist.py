@@ -69,8 +69,12 @@ def save_model(obj: Any, path: str | Path, *, kind: str, metadata: dict[str, Any
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    sidecar = {"kind": kind, "versions": library_versions(), **metadata,
-               "model_sha256": digest_file(path)}
+    sidecar = {
+        "kind": kind,
+        "versions": library_versions(),
+        **metadata,
+        "model_sha256": digest_file(path),
+    }
     text = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     side = sidecar_path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{side.name}.", dir=side.parent)
@@ -106,5 +110,7 @@ def load_model(path: str | Path, *, kind: str, expected_type: type) -> Any:
     except Exception as exc:  # a corrupt pickle can raise almost anything
         raise ModelFileError(f"{path}: cannot load model: {type(exc).__name__}: {exc}") from None
     if not isinstance(obj, expected_type):
-        raise ModelFileError(f"{path}: holds {type(obj).__name__}, expected {expected_type.__name__}")
+        raise ModelFileError(
+            f"{path}: holds {type(obj).__name__}, expected {expected_type.__name__}"
+        )
     return obj

@@ -141,7 +141,11 @@ def page_from_text(
     if not isinstance(text, str):
         raise TypeError(
             f"page text must be str, got {type(text).__name__}"
-            + (" (decode bytes first, e.g. data.decode('utf-8'))" if isinstance(text, bytes) else "")
+            + (
+                " (decode bytes first, e.g. data.decode('utf-8'))"
+                if isinstance(text, bytes)
+                else ""
+            )
         )
     return Page(id=id, lines=lines_from_text(text), url=url, site=site)
 

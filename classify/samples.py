@@ -144,9 +144,7 @@ def read_samples(paths: Iterable[str | Path]) -> Iterator[LabelledPage]:
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            children = sorted(
-                p for p in path.rglob("*") if p.is_file() and _is_sample_file(p)
-            )
+            children = sorted(p for p in path.rglob("*") if p.is_file() and _is_sample_file(p))
             yield from read_samples(children)
         elif not path.exists():
             raise FileNotFoundError(f"no such sample file: {path}")
@@ -165,11 +163,13 @@ def _is_sample_file(path: Path) -> bool:
 def format_tsv(sample: LabelledPage) -> str:
     """The hand form of one sample."""
     page = sample.page
-    out = [f"# {key}: {value}" for key, value in (("id", page.id), ("url", page.url),
-                                                    ("site", page.site)) if value]
+    out = [
+        f"# {key}: {value}"
+        for key, value in (("id", page.id), ("url", page.url), ("site", page.site))
+        if value
+    ]
     out += [
-        f"{label.value}\t{line.text}"
-        for line, label in zip(page.lines, sample.labels, strict=True)
+        f"{label.value}\t{line.text}" for line, label in zip(page.lines, sample.labels, strict=True)
     ]
     return "\n".join(out) + "\n"
 
