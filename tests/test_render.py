@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from classify.render import RenderError, RenderOptions, html_to_text, render_html, wrap_text
+
+
+def texts(html: str | bytes, **kw: object) -> list[str]:
+    return render_html(html, **kw).texts  # type: ignore[arg-type]
+
+
+def test_blocks_split_and_inline_stays() -> None:
+    html = (
+        "<body><div>One <b>bold</b> <a href='#'>link</a> here<p>Two <em>x</em></p>tail</div></body>"
+    )
+    assert texts(html) == ["One bold link here", "Two x", "tail"]
+
+
+def test_br_splits_and_whitespace_collapses() -> None:
+    assert texts("<p>a\n   b<br>c<br/><br>  d  </p>") == ["a b", "c", "d"]
+
+
+def test_invisible_content_skipped() -> None:
+    html = (
+        "<html><head><title>T</title><style>p{}</style></head><body>"
+        "<script>var s = 'x';</script><noscript>no</noscript><!-- hidden comment -->"
+        "<p>seen</p><div hidden>h1</div><div aria-hidden='true'>h2</div>"
+        "<div style='color:red; DISPLAY : none'>h3</div><select><option>o</option></select>"
+        "<svg><text>s</text></svg><template><p>t</p></template><p>also seen</p></body></html>"
+    )
+    assert texts(html) == ["seen", "also seen"]
+
+
+def test_hidden_element_keeps_following_text() -> None:
+    assert texts("<p>before<span hidden>gone</span> after</p>") == ["before after"]
+
+
+def test_entities_and_title() -> None:
+    page = render_html("<title>  A &amp; B </title><p>caf&eacute; &lt;x&gt; &#8212; &nbsp;ok</p>")
+    assert page.title == "A & B"
+    assert page.texts == ["café <x> — ok"]
+
+
+def test_link_density() -> None:
+    page = render_html("<p><a href=x>abcd</a> efgh</p><p><a href=y>all link</a></p><p>none</p>")
+    densities = [line.dom.link_density for line in page.lines if line.dom]
+    assert densities == [0.5, 1.0, 0.0]
+
+
+def test_dom_flags_and_path() -> None:
+    html = (
+        "<body class='Home-Page'><nav id='main_nav'><ul><li><a>Home</a></li></ul></nav>"
+        "<article class='post-body 123'><h2>Head</h2><table><tr><td>cell</td></tr></table>"
+        "<p>text</p></article></body>"
+    )
+    page = render_html(html)
+    facts = {line.text: line.dom for line in page.lines}
+    home, head, cell, text = facts["Home"], facts["Head"], facts["cell"], facts["text"]
+    assert home is not None and head is not None and cell is not None and text is not None
+    assert home.tag_path == "body>nav>ul>li"
+    assert home.in_chrome and home.in_list and not home.in_heading
+    assert home.class_tokens.split() == ["main", "nav", "home", "page"]
+    assert head.in_heading and not head.in_chrome and not head.in_list
+    assert cell.in_table and cell.tag_path.endswith("table>tr>td")
+    assert "123" not in text.class_tokens.split()
+    assert text.class_tokens.split()[:2] == ["post", "body"]
+    assert text.depth == head.depth
+
+
+def test_tag_path_capped() -> None:
+    html = "<body>" + "<div>" * 20 + "deep" + "</div>" * 20 + "</body>"
+    (line,) = render_html(html).lines
+    assert line.dom is not None
+    assert line.dom.tag_path == ">".join(["div"] * 6)
+    assert line.dom.depth == 21
+
+
+def test_bullets_and_wrap() -> None:
+    html = "<ul><li>first<p>second para</p></li><li>next</li></ul><p>" + "word " * 30 + "</p>"
+    page = render_html(html, options=RenderOptions(bullets="• ", wrap=40))
+    assert page.texts[:3] == ["• first", "second para", "• next"]
+    wrapped = page.texts[3:]
+    assert len(wrapped) == 4 and all(len(t) <= 40 for t in wrapped)
+    assert " ".join(wrapped) == " ".join(["word"] * 30)
+    assert len({line.dom for line in page.lines[3:]}) == 1
+
+
+def test_wrap_text_keeps_long_words() -> None:
+    assert wrap_text("aa bb " + "x" * 12 + " cc", 5) == ["aa bb", "x" * 12, "cc"]
+
+
+def test_pre_keeps_lines() -> None:
+    assert texts("<pre>a   b\n\n  c</pre>") == ["a b", "c"]
+
+
+def test_bytes_with_wrong_declared_charset() -> None:
+    # declared UTF-8 but encoded as Latin-1: never raises, bad bytes become U+FFFD
+    data = "<meta charset='utf-8'><p>caf\xe9 ok</p>".encode("latin-1")
+    assert texts(data) == ["caf\ufffd ok"]
+    # declared Latin-1 but really UTF-8: valid UTF-8 wins
+    data = "<meta charset='iso-8859-1'><p>café</p>".encode()
+    assert texts(data) == ["café"]
+    # declared charset that does not exist
+    data = "<meta charset='x-bogus'><p>caf\xe9</p>".encode("latin-1")
+    assert texts(data) == ["caf\ufffd"]
+    # correct legacy declaration is honoured
+    data = "<meta http-equiv=Content-Type content='text/html; charset=windows-1251'><p>мир</p>"
+    assert texts(data.encode("cp1251")) == ["мир"]
+
+
+def test_xml_declaration_in_str_is_fine() -> None:
+    assert texts("<?xml version='1.0' encoding='utf-8'?><html><body><p>x</p></body></html>") == [
+        "x"
+    ]
+
+
+def test_empty_inputs() -> None:
+    for html in ("", "   ", b"", "<html><body></body></html>", "<html><head><title>t</title>"):
+        page = render_html(html, id="e")
+        assert page.lines == ()
+        assert page.id == "e"
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    # libxml2 stops building the tree past its depth limit; what came before survives
+    html = "<body><p>start</p>" + "<div><span>" * 10_000 + "x" + "</span></div>" * 10_000
+    page = render_html(html)
+    assert page.texts[0] == "start"
+    html = "<body><p>start</p>" + "<div>" * 1_500 + "mid" + "</div>" * 1_500 + "<p>end</p>"
+    assert render_html(html).texts == ["start", "mid", "end"]
+
+
+def test_binary_garbage() -> None:
+    data = os.urandom(200_000) + b"\x00<p>\x00tail</p>"
+    page = render_html(data)
+    assert all("\x00" not in t for t in page.texts)
+
+
+def test_metadata_passed_through() -> None:
+    page = render_html("<p>x</p>", id="i", url="https://a.example/x", site="a.example")
+    assert (page.id, page.url, page.site) == ("i", "https://a.example/x", "a.example")
+
+
+def test_html_to_text() -> None:
+    assert html_to_text("<h1>A</h1><p>B</p>") == "A\nB"
+
+
+def test_render_error_is_value_error() -> None:
+    assert issubclass(RenderError, ValueError)
+
+
+@pytest.mark.parametrize("bullets", ["", "- ", "* "])
+def test_bullet_only_on_first_line_of_li(bullets: str) -> None:
+    page = render_html("<ol><li>a<br>b</li></ol>", options=RenderOptions(bullets=bullets))
+    assert page.texts == [f"{bullets}a", "b"]
