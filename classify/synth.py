@@ -35,7 +35,6 @@ import re
 import sys
 import textwrap
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -148,15 +147,23 @@ class SourcePool:
         return cls(articles=tuple(articles), headlines=tuple(cleaned))
 
 
-def site_split(part: str, *, test_share: float = 0.2) -> ArticleFilter:
-    """An ``articles_filter`` keeping the ``train`` or ``test`` part (stable hash of the site)."""
-    if part not in ("train", "test"):
-        raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+def site_split(part: str, *, held_out_percent: int | None = None) -> ArticleFilter:
+    """An ``articles_filter`` keeping the ``train`` or ``heldout`` sites of the corpora.
+
+    Uses the project's split (:func:`classify.corpus.site_split`, a stable hash of the site), so
+    synthetic training pages never carry text of held-out corpus sites.
+    """
+    from classify.corpus import site_split as corpus_site_split
+
+    if part not in ("train", "heldout"):
+        raise ValueError(f"part must be 'train' or 'heldout', got {part!r}")
 
     def keep(record: dict[str, Any]) -> bool:
-        key = str(record.get("site") or record.get("url") or record.get("id") or "")
-        in_test = zlib.crc32(key.encode("utf-8")) % 10_000 < test_share * 10_000
-        return in_test if part == "test" else not in_test
+        site = record.get("site")
+        site = str(site) if site is not None else None
+        if held_out_percent is None:
+            return corpus_site_split(site) == part
+        return corpus_site_split(site, held_out_percent) == part
 
     return keep
 
@@ -1448,11 +1455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--republish-prob", type=float, default=0.05)
     parser.add_argument(
         "--part",
-        choices=("all", "train", "test"),
+        choices=("all", "train", "heldout"),
         default="all",
-        help="use only the train or test part of the corpus sites (stable hash of the site)",
+        help="use only articles of the train or held-out corpus sites (classify.corpus split)",
     )
-    parser.add_argument("--test-share", type=float, default=0.2)
+    parser.add_argument("--held-out-percent", type=int, default=None)
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
 
@@ -1460,7 +1467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     articles_filter = (
-        None if args.part == "all" else site_split(args.part, test_share=args.test_share)
+        None
+        if args.part == "all"
+        else site_split(args.part, held_out_percent=args.held_out_percent)
     )
     pool = SourcePool.from_corpora(args.corpora, articles_filter=articles_filter)
     loaded = time.perf_counter()

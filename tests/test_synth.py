@@ -252,12 +252,15 @@ def test_rejects_bad_arguments() -> None:
         site_split("dev")
 
 
-def test_site_split_partitions_records() -> None:
-    train, test = site_split("train"), site_split("test", test_share=0.2)
+def test_site_split_follows_the_corpus_split() -> None:
+    from classify.corpus import site_split as corpus_site_split
+
+    train, held_out = site_split("train"), site_split("heldout")
     records = [{"site": f"site{i}.com"} for i in range(1000)]
-    in_test = sum(test(r) for r in records)
-    assert all(train(r) != test(r) for r in records)
-    assert 120 < in_test < 280
+    assert all(train(r) != held_out(r) for r in records)
+    assert all(held_out(r) == (corpus_site_split(str(r["site"])) == "heldout") for r in records)
+    assert 100 < sum(held_out(r) for r in records) < 300
+    assert sum(site_split("heldout", held_out_percent=50)(r) for r in records) > 350
 
 
 def test_jsonl_round_trip(tmp_path: Path) -> None:
