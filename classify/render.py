@@ -13,6 +13,8 @@ Rules:
   ``select``/``option``, ``textarea``, comments, and elements that are hidden (``hidden``
   attribute, ``aria-hidden="true"``, inline style ``display:none`` or
   ``visibility:hidden``).
+* When a page renders to under :data:`_NOSCRIPT_FALLBACK_CHARS_DEFAULT` characters and has
+  ``<noscript>`` content, it is rendered again with that content (script-built pages).
 * ``<pre>`` keeps its line breaks; everywhere else whitespace runs collapse to one space.
 * ``tag_path`` lists the block elements from ``body`` down to the line's block (last
   :data:`_PATH_TAGS_DEFAULT`); ``depth`` counts all of them. Inline tags are not in it.
@@ -37,6 +39,9 @@ _CLASS_TOKENS_DEFAULT = 24
 """Class/id tokens kept per line: the nearest ones carry the signal (``comment``, ``nav``)."""
 _CHARSET_SNIFF_BYTES_DEFAULT = 4096
 """Bytes searched for a ``<meta charset>``: browsers look in the first 1024, pages vary."""
+
+_NOSCRIPT_FALLBACK_CHARS_DEFAULT = 200
+"""Below this much text, render ``<noscript>`` content too: the page is built by script."""
 
 _SKIP_TAGS = (
     "head",
@@ -425,9 +430,11 @@ def _emit(
             out.append(Line(text, facts))
 
 
-def _render_lines(root: etree._Element, options: RenderOptions) -> list[Line]:
+def _render_lines(
+    root: etree._Element, options: RenderOptions, skip: tuple[str, ...] = _SKIP_TAGS
+) -> list[Line]:
     _drop_hidden(root)
-    etree.strip_elements(root, *_SKIP_TAGS, with_tail=False)
+    etree.strip_elements(root, *skip, with_tail=False)
     etree.strip_tags(root, *_INLINE_UNWRAP)
 
     blocks = _BLOCKS
@@ -508,7 +515,14 @@ def render_html(
     if root is None:
         return Page(id=id, lines=(), url=url, site=site, title=None)
     title = _title(root)
+    has_noscript = root.find(".//noscript") is not None
     lines = tuple(_render_lines(root, options))
+    if has_noscript and sum(len(line.text) for line in lines) < _NOSCRIPT_FALLBACK_CHARS_DEFAULT:
+        # script-built page (e.g. a forum app) that serves its content in <noscript>
+        root = _parse(html)
+        if root is not None:
+            skip = tuple(t for t in _SKIP_TAGS if t != "noscript")
+            lines = tuple(_render_lines(root, options, skip))
     return Page(id=id, lines=lines, url=url, site=site, title=title)
 
 

@@ -26,11 +26,11 @@ def test_invisible_content_skipped() -> None:
     html = (
         "<html><head><title>T</title><style>p{}</style></head><body>"
         "<script>var s = 'x';</script><noscript>no</noscript><!-- hidden comment -->"
-        "<p>seen</p><div hidden>h1</div><div aria-hidden='true'>h2</div>"
+        "<p>seen" + " and read" * 30 + "</p><div hidden>h1</div><div aria-hidden='true'>h2</div>"
         "<div style='color:red; DISPLAY : none'>h3</div><select><option>o</option></select>"
         "<svg><text>s</text></svg><template><p>t</p></template><p>also seen</p></body></html>"
     )
-    assert texts(html) == ["seen", "also seen"]
+    assert texts(html) == ["seen" + " and read" * 30, "also seen"]
 
 
 def test_hidden_element_keeps_following_text() -> None:
@@ -155,3 +155,10 @@ def test_render_error_is_value_error() -> None:
 def test_bullet_only_on_first_line_of_li(bullets: str) -> None:
     page = render_html("<ol><li>a<br>b</li></ol>", options=RenderOptions(bullets=bullets))
     assert page.texts == [f"{bullets}a", "b"]
+
+
+def test_noscript_fallback_for_script_built_pages() -> None:
+    html = "<body><div id=app></div><noscript><p>" + "served for crawlers " * 5 + "</p></noscript>"
+    assert render_html(html).texts == [("served for crawlers " * 5).strip()]
+    html = "<body><p>" + "normal page text " * 20 + "</p><noscript>enable JS</noscript></body>"
+    assert "enable JS" not in render_html(html).texts
