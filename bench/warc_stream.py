@@ -33,7 +33,7 @@ from classify.warc import read_warc
 
 _SAMPLES_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "warc"
 _SIZE_MB_DEFAULT = 200
-"""About 80 s of rendering on one core here; 1 GB takes about 7 minutes."""
+"""About 100 s of rendering on one core here; 1 GB (3.9 GB raw) took 8.4 minutes."""
 _MEMORY_LIMIT_MB = 500
 """Peak RSS the stream must stay under, whatever the file size."""
 _MB = 1024 * 1024
