@@ -1,0 +1,303 @@
+"""The ``classify`` command: a thin layer over the library, with one error boundary.
+
+Exit codes: 0 success; 1 some input records failed (each has an ``error`` in the output);
+2 usage error or unreadable input/model (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from classify.inputs import InputError, InputRecord, ReadStats, read_inputs
+from classify.persist import ModelFileError
+from classify.records import LABELS, Label, PageResult
+from classify.samples import SampleFormatError
+
+log = logging.getLogger("classify")
+
+EXIT_OK = 0
+EXIT_RECORD_ERRORS = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A failure to report in one line, exit code 2."""
+
+
+def result_record(result: PageResult, *, with_lines: bool = True) -> dict[str, Any]:
+    """The JSON record of a page result (the ``--format jsonl`` output)."""
+    record: dict[str, Any] = {"id": result.id, "url": result.url, "site": result.site}
+    if result.error is not None:
+        record["error"] = result.error
+        return record
+    record["title"] = result.title
+    record["article"] = result.article
+    if result.verdict:
+        record["verdict"] = dict(result.verdict)
+    if with_lines:
+        lines = []
+        for line in result.lines:
+            item: dict[str, Any] = {
+                "text": line.text,
+                "label": line.label.value,
+                "p": {label.value: round(line.probabilities[label], 4) for label in LABELS},
+                "decided_by": line.decided_by.value,
+            }
+            if line.template_share is not None:
+                item["template_share"] = round(line.template_share, 4)
+            if line.clickbait is not None:
+                item["clickbait"] = round(line.clickbait, 4)
+            lines.append(item)
+        record["lines"] = lines
+    return record
+
+
+def explain(result: PageResult) -> str:
+    """Each line beside its label and probability, for a person to read."""
+    head = f"# {result.id}" + (f"  {result.url}" if result.url else "")
+    if result.error is not None:
+        return f"{head}\n  error: {result.error}\n"
+    out = [head]
+    for line in result.lines:
+        p = line.probabilities[line.label]
+        flag = "T" if line.decided_by.value == "site_template" else " "
+        text = line.text if len(line.text) <= 100 else line.text[:97] + "..."
+        out.append(f"{line.label.value:<11} {p:4.2f} {flag} {text}")
+    return "\n".join(out) + "\n"
+
+
+class AtomicOutput:
+    """Write to a temporary file beside ``path`` and rename it into place on success."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._tmp: str | None = None
+        self.stream: IO[str]
+
+    def __enter__(self) -> IO[str]:
+        if self.path is None or self.path == "-":
+            self.stream = sys.stdout
+            return self.stream
+        target = Path(self.path)
+        if target.parent and not target.parent.exists():
+            raise CliError(f"output folder does not exist: {target.parent}")
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        self.stream = os.fdopen(fd, "w", encoding="utf-8")
+        return self.stream
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._tmp is None:
+            self.stream.flush()
+            return
+        self.stream.close()
+        if exc_type is None:
+            os.replace(self._tmp, str(self.path))
+        else:
+            Path(self._tmp).unlink(missing_ok=True)
+
+
+def _progress(items: Iterable[PageResult], enabled: bool) -> Iterator[PageResult]:
+    if not enabled:
+        yield from items
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:  # progress is optional (the `progress` extra)
+        yield from items
+        return
+    yield from tqdm(items, unit="page", file=sys.stderr, mininterval=0.5)
+
+
+def _score_records(scorer: Any, records: Iterable[InputRecord]) -> Iterator[PageResult]:
+    """Score the pages among ``records``; error records pass through in order."""
+    buffer: list[InputRecord] = []
+
+    def flush() -> Iterator[PageResult]:
+        pages = [r.page for r in buffer if r.page is not None]
+        scored = iter(scorer.score_many(pages))
+        for r in buffer:
+            if r.page is None:
+                yield PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
+            else:
+                yield next(scored)
+        buffer.clear()
+
+    for record in records:
+        buffer.append(record)
+        if len(buffer) >= scorer.config.batch_size:
+            yield from flush()
+    yield from flush()
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from classify.scorer import Scorer
+
+    scorer = Scorer.load(args.model)
+    inputs = args.inputs or ["-"]
+    fmt = args.format
+    if fmt is None:
+        single_text = len(inputs) == 1 and not inputs[0].lower().endswith((".jsonl", ".jsonl.gz"))
+        if args.output and args.output.endswith(".jsonl"):
+            fmt = "jsonl"
+        elif args.explain:
+            fmt = "explain"
+        else:
+            fmt = "text" if single_text else "jsonl"
+    if args.explain:
+        fmt = "explain"
+    stats = ReadStats()
+    records = read_inputs(inputs, stats, stdin_kind=args.stdin_format)
+    failed = 0
+    show_progress = sys.stderr.isatty() and not args.quiet
+    with AtomicOutput(args.output) as out:
+        for result in _progress(_score_records(scorer, records), show_progress):
+            if result.error is not None:
+                failed += 1
+                log.warning("%s: %s", result.id, result.error)
+            if fmt == "jsonl":
+                record = result_record(result, with_lines=not args.no_lines)
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            elif fmt == "explain":
+                out.write(explain(result))
+            elif result.error is None:
+                out.write(result.article + "\n")
+    if stats.skipped:
+        skipped = ", ".join(f"{k}: {v}" for k, v in sorted(stats.skipped.items()))
+        print(f"skipped records (not pages): {skipped}", file=sys.stderr)
+    if failed:
+        print(f"{failed} of {stats.records} records failed (see 'error')", file=sys.stderr)
+        return EXIT_RECORD_ERRORS
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from classify.train import train_and_save
+
+    report = train_and_save(
+        args.samples,
+        args.output,
+        heldout=args.heldout or [],
+        synth_sites=args.synth_sites,
+        corpora=args.corpora,
+    )
+    print(report)
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from classify.train import evaluate_model
+
+    print(evaluate_model(args.model, args.corpus))
+    return EXIT_OK
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    from classify.samples import format_tsv, read_samples, write_atomic, write_jsonl
+
+    samples = read_samples(args.inputs)
+    if args.output.endswith((".jsonl", ".jsonl.gz")):
+        count = write_jsonl(args.output, samples)
+    elif args.output.endswith(".tsv"):
+        items = list(samples)
+        count = len(items)
+        write_atomic(args.output, ["---\n".join(format_tsv(s) for s in items)])
+    else:
+        raise CliError("output must end in .jsonl, .jsonl.gz or .tsv")
+    print(f"wrote {count} pages to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="classify",
+        description="Label every line of scraped web pages: article, title, link, boilerplate.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    score = sub.add_parser("score", help="label the lines of pages and keep the article text")
+    score.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help=".txt, .jsonl, .html/.htm (.gz) files or folders; '-' for stdin",
+    )
+    score.add_argument("-o", "--output", help="write here (atomically) instead of stdout")
+    score.add_argument(
+        "--format",
+        choices=("text", "jsonl", "explain"),
+        help="text: article only; jsonl: one record per page (default for many)",
+    )
+    score.add_argument("--explain", action="store_true", help="each line with label and p")
+    score.add_argument("--model", help="a model file you trust (default: the shipped model)")
+    score.add_argument(
+        "--stdin-format",
+        choices=("text", "jsonl", "html"),
+        default="text",
+        help="what '-' holds (default text)",
+    )
+    score.add_argument("--no-lines", action="store_true", help="jsonl without per-line records")
+    score.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    score.set_defaults(func=cmd_score)
+
+    train = sub.add_parser("train", help="train a line model on labelled samples")
+    train.add_argument("samples", nargs="+", help="labelled samples (.jsonl[.gz], .tsv, folders)")
+    train.add_argument("-o", "--output", required=True, help="model file to write (.joblib)")
+    train.add_argument("--heldout", nargs="*", help="held-out samples for the report")
+    train.add_argument(
+        "--synth-sites",
+        type=int,
+        default=0,
+        help="add N generated content-farm sites (needs --corpora)",
+    )
+    train.add_argument("--corpora", help="the shared corpora folder, for --synth-sites")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="score a model on labelled samples vs baselines")
+    evaluate.add_argument("model", help="model file ('default' for the shipped one)")
+    evaluate.add_argument("corpus", nargs="+", help="labelled samples (.jsonl[.gz], .tsv)")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    samples = sub.add_parser("samples", help="convert labelled samples between .tsv and .jsonl")
+    samples.add_argument("inputs", nargs="+")
+    samples.add_argument("-o", "--output", required=True)
+    samples.set_defaults(func=cmd_samples)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="classify: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        code: int = args.func(args)
+        return code
+    except (CliError, InputError, ModelFileError, SampleFormatError, FileNotFoundError) as exc:
+        print(f"classify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("classify: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["Label", "build_parser", "main", "result_record"]

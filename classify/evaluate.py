@@ -1,0 +1,139 @@
+"""Metrics: line-level precision/recall/F1 per label, and page-level article F1.
+
+Page-level article F1 is the standard article-extraction metric: both texts are cut into
+word 4-gram shingles (a text of fewer than four words is one shingle); per page,
+``tp`` is the size of the multiset intersection, precision ``tp / |predicted|`` and recall
+``tp / |gold|``; precision and recall are averaged over pages and F1 is taken from the two
+means. A page with empty gold and empty prediction scores 1/1; an empty prediction against
+non-empty gold scores precision 1 (nothing wrong was kept) and recall 0, and a non-empty
+prediction against empty gold precision 0 and recall 1.
+
+The baselines are computed on the same lines: ``keep-all`` keeps every line; ``c4`` keeps the
+lines that end in terminal punctuation and have at least three words (the C4 line rule).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from classify.records import LABELS, Label
+
+SHINGLE_DEFAULT = 4  # the usual word n-gram size of the article-extraction benchmarks
+_TOKEN_RE = re.compile(r"\w+")
+C4_TERMINAL = (".", "!", "?", '"', "”", "'", "’")
+C4_MIN_WORDS_DEFAULT = 3  # C4 keeps lines of at least 3 words
+
+
+def shingles(text: str, size: int = SHINGLE_DEFAULT) -> Counter[tuple[str, ...]]:
+    tokens = _TOKEN_RE.findall(text.casefold())
+    if not tokens:
+        return Counter()
+    if len(tokens) < size:
+        return Counter([tuple(tokens)])
+    return Counter(tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class PageScore:
+    precision: float
+    recall: float
+
+
+def page_score(predicted: str, gold: str) -> PageScore:
+    pred = shingles(predicted)
+    truth = shingles(gold)
+    n_pred = sum(pred.values())
+    n_true = sum(truth.values())
+    if n_pred == 0 and n_true == 0:
+        return PageScore(1.0, 1.0)
+    if n_pred == 0:
+        return PageScore(1.0, 0.0)
+    if n_true == 0:
+        return PageScore(0.0, 1.0)
+    tp = sum((pred & truth).values())
+    return PageScore(tp / n_pred, tp / n_true)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleF1:
+    precision: float
+    recall: float
+    f1: float
+    pages: int
+
+    @classmethod
+    def of(cls, scores: Sequence[PageScore]) -> ArticleF1:
+        if not scores:
+            return cls(0.0, 0.0, 0.0, 0)
+        p = float(np.mean([s.precision for s in scores]))
+        r = float(np.mean([s.recall for s in scores]))
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return cls(p, r, f, len(scores))
+
+
+def c4_keep(text: str) -> bool:
+    """The C4 line rule: terminal punctuation and at least three words."""
+    return text.rstrip().endswith(C4_TERMINAL) and len(text.split()) >= C4_MIN_WORDS_DEFAULT
+
+
+@dataclass(frozen=True)
+class LineReport:
+    """Per-label precision/recall/F1 and the confusion matrix (rows gold, columns predicted)."""
+
+    confusion: np.ndarray
+    labels: tuple[Label, ...] = field(default=LABELS)
+
+    @classmethod
+    def of(cls, gold: Iterable[Label], predicted: Iterable[Label]) -> LineReport:
+        m = np.zeros((len(LABELS), len(LABELS)), dtype=np.int64)
+        for g, p in zip(gold, predicted, strict=True):
+            m[LABELS.index(g), LABELS.index(p)] += 1
+        return cls(confusion=m)
+
+    def prf(self, label: Label) -> tuple[float, float, float, int]:
+        i = LABELS.index(label)
+        tp = self.confusion[i, i]
+        pred = self.confusion[:, i].sum()
+        true = self.confusion[i, :].sum()
+        p = tp / pred if pred else 0.0
+        r = tp / true if true else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return float(p), float(r), float(f), int(true)
+
+    @property
+    def accuracy(self) -> float:
+        total = self.confusion.sum()
+        return float(np.trace(self.confusion) / total) if total else 0.0
+
+    def format(self) -> str:
+        out = [f"{'label':<12} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"]
+        for label in self.labels:
+            p, r, f, n = self.prf(label)
+            out.append(f"{label.value:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f} {n:>8d}")
+        out.append(f"accuracy {self.accuracy:.3f} over {int(self.confusion.sum())} lines")
+        out.append("confusion (rows gold, columns predicted):")
+        out.append(" " * 12 + "".join(f"{label.value[:11]:>12}" for label in self.labels))
+        for i, label in enumerate(self.labels):
+            out.append(f"{label.value:<12}" + "".join(f"{v:>12d}" for v in self.confusion[i]))
+        return "\n".join(out)
+
+
+def expected_calibration_error(proba: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
+    """ECE of the top-label probability: how far confidence is from accuracy, by bin."""
+    if len(gold) == 0:
+        return 0.0
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == gold
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in pairwise(edges):
+        mask = (conf > lo) & (conf <= hi)
+        if mask.any():
+            ece += mask.mean() * abs(conf[mask].mean() - correct[mask].mean())
+    return float(ece)

@@ -1,0 +1,666 @@
+"""Line features: what the linear model sees of each line, its page and its neighbours.
+
+:class:`LineFeaturizer` is a scikit-learn transformer whose input is a sequence of
+:class:`~classify.records.Page` and whose output is one sparse row per line (pages
+concatenated in order). It stacks these blocks:
+
+* **words** -- TF-IDF over the line's word unigrams (one-character tokens kept);
+* **char prefix / suffix** -- TF-IDF over hashed character 2-4-grams of the first 32 and the
+  last 12 characters, digits folded to ``0``. Symbols carry signal (``veryGood! (7483)``,
+  ``» | Next ›``) and the ends of a line say most about its kind. The n-grams are computed
+  with numpy over a fixed-width code-point array, so the cost does not depend on Python
+  loops over characters;
+* **header** -- hashed character n-grams of the section header above the line (the nearest
+  previous short line without terminal punctuation): a list under "Related" is junk
+  whatever it says;
+* **dense** -- shape (length, words, terminal punctuation, capitals, digits, symbols,
+  bullets), position in the page, the same shape of the neighbouring lines, repetition in the
+  page, topical coherence (cosine of the line's words with the page's long lines, itself
+  excluded: an off-topic headline shares no words with the story), similarity to the
+  document title, DOM facts when the page came from HTML, and site-template recurrence when
+  a template index is given.
+
+The classifier adds a second, context block from first-stage probabilities of the
+neighbouring lines (see :mod:`classify.model`).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any, TypeAlias
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+
+from classify.records import Page
+
+Matrix: TypeAlias = sp.csr_matrix
+
+WORD_TEXT_CHARS_DEFAULT = 2000  # longer lines add nothing to their word features but cost
+TERMINAL_PUNCT = frozenset(".!?。！？…")
+CLOSERS = "\"'”’)]»」』 "
+BULLETS = frozenset("-*•·▪►▶→»>–—◦●■□✓✔➤")
+SEPARATORS = frozenset("|»›>/·•:")
+HEADER_MAX_WORDS_DEFAULT = 5  # "Related", "Most read this week": short and unpunctuated
+HEADER_MAX_LOOKBACK_DEFAULT = 40  # a header governs the list below it, not the whole page
+BODY_MIN_WORDS_DEFAULT = 12  # lines this long make up the page's body for topical coherence
+
+_WORD_RE = re.compile(r"\w+")
+_UPPER_RE = re.compile(r"[A-Z\u00C0-\u00DE]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_DIGIT_RE = re.compile(r"\d")
+_SYMBOL_RE = re.compile(r"[^\w\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    """What the featurizer computes. Defaults were chosen on the by-site held-out split."""
+
+    word_min_df: int = 3
+    word_max_features: int = 60_000
+    prefix_chars: int = 32
+    suffix_chars: int = 12
+    char_ngrams: tuple[int, ...] = (2, 3, 4)
+    char_bits: int = 17
+    header_bits: int = 12
+    body_min_words: int = BODY_MIN_WORDS_DEFAULT
+
+
+def _hashed_char_counts(
+    texts: Sequence[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> Matrix:
+    """Counts of hashed character n-grams of each text (first ``width`` code points).
+
+    Texts are lowercased for ASCII letters and their digits folded to ``0``; a start marker
+    is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits).
+    """
+    n = len(texts)
+    if n == 0:
+        return sp.csr_matrix((0, 1 << bits), dtype=np.float32)
+    codes = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
+    codes = codes.astype(np.uint64)
+    upper = (codes >= 65) & (codes <= 90)
+    codes[upper] += 32
+    codes[(codes >= 48) & (codes <= 57)] = 48
+    valid = codes != 0
+    rows_all: list[np.ndarray] = []
+    cols_all: list[np.ndarray] = []
+    mult = np.uint64(0x100000001B3)
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    shift = np.uint64(64 - bits)
+    for k in ngrams:
+        if k > width:
+            continue
+        span = width - k + 1
+        h = np.full((n, span), np.uint64(seed * 7919 + k), dtype=np.uint64)
+        ok = np.ones((n, span), dtype=bool)
+        for j in range(k):
+            h = (h ^ codes[:, j : j + span]) * mult
+            ok &= valid[:, j : j + span]
+        buckets = (h * mix) >> shift
+        r, c = np.nonzero(ok)
+        rows_all.append(r)
+        cols_all.append(buckets[r, c])
+    rows = np.concatenate(rows_all) if rows_all else np.zeros(0, dtype=np.intp)
+    cols = np.concatenate(cols_all) if cols_all else np.zeros(0, dtype=np.uint64)
+    data = np.ones(len(rows), dtype=np.float32)
+    m = sp.csr_matrix((data, (rows, cols.astype(np.int64))), shape=(n, 1 << bits))
+    m.sum_duplicates()
+    return m
+
+
+def _tfidf(counts: Matrix, idf: np.ndarray) -> Matrix:
+    """Sublinear tf times idf, rows L2-normalised (in place on a copy)."""
+    m = counts.copy()
+    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    m.data /= np.repeat(norms, np.diff(m.indptr)).astype(np.float32)
+    return m
+
+
+def _idf(counts: Matrix) -> np.ndarray:
+    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+    n = counts.shape[0]
+    idf: np.ndarray = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    return idf
+
+
+_TOKENS_AND_BREAKS = re.compile(r"\w+|\n")
+
+
+class WordTfidf:
+    """Word unigram TF-IDF with one regex pass over a whole batch of lines.
+
+    The vocabulary (words in at least ``min_df`` lines, the ``max_features`` most frequent)
+    is learnt once; ``transform`` tokenises all lines joined by newlines in a single
+    ``findall`` and maps tokens to columns with C-level ``map``, so its cost is a few tens of
+    nanoseconds per token instead of a Python loop per line.
+    """
+
+    def __init__(self, *, min_df: int, max_features: int) -> None:
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def fit(self, texts: Sequence[str]) -> WordTfidf:
+        counter = CountVectorizer(
+            token_pattern=r"(?u)\b\w+\b",
+            min_df=self.min_df,
+            max_features=self.max_features,
+            binary=True,
+            dtype=np.float32,
+        )
+        counts = counter.fit_transform(texts)
+        self.vocabulary_: dict[str, int] = {k: int(v) for k, v in counter.vocabulary_.items()}
+        df = np.asarray(counts.sum(axis=0)).ravel()
+        self.idf_ = (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
+        return self
+
+    def counts(self, texts: Sequence[str]) -> Matrix:
+        n = len(texts)
+        tokens = _TOKENS_AND_BREAKS.findall("\n".join(texts).lower())
+        ids = np.fromiter(
+            map(self.vocabulary_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+        )
+        breaks = np.fromiter(map(operator.eq, tokens, repeat("\n")), dtype=bool, count=len(tokens))
+        rows = np.cumsum(breaks) - breaks
+        known = ids >= 0
+        data = np.ones(int(known.sum()), dtype=np.float32)
+        m = sp.csr_matrix((data, (rows[known], ids[known])), shape=(n, len(self.idf_)))
+        m.sum_duplicates()
+        return m
+
+    def transform(self, texts: Sequence[str]) -> Matrix:
+        return _tfidf(self.counts(texts), self.idf_)
+
+
+def _is_terminal(text: str) -> bool:
+    stripped = text.rstrip(CLOSERS)
+    return bool(stripped) and stripped[-1] in TERMINAL_PUNCT
+
+
+# Character classes for the vectorised shape features.
+_C_OTHER, _C_UPPER, _C_LOWER, _C_DIGIT, _C_SPACE, _C_SYMBOL, _C_SEP = range(7)
+_LUT_SIZE = 0x3000
+
+
+def _class_table() -> np.ndarray:
+    table = np.full(_LUT_SIZE, _C_LOWER, dtype=np.uint8)  # other scripts count as letters
+    for code in range(128):
+        ch = chr(code)
+        if ch.isupper():
+            table[code] = _C_UPPER
+        elif ch.islower():
+            table[code] = _C_LOWER
+        elif ch.isdigit():
+            table[code] = _C_DIGIT
+        elif ch.isspace():
+            table[code] = _C_SPACE
+        elif ch == "_":
+            table[code] = _C_LOWER
+        else:
+            table[code] = _C_SYMBOL
+    for code in range(128, _LUT_SIZE):
+        ch = chr(code)
+        if ch.isupper():
+            table[code] = _C_UPPER
+        elif ch.isdigit():
+            table[code] = _C_DIGIT
+        elif ch.isspace():
+            table[code] = _C_SPACE
+        elif not ch.isalpha():
+            table[code] = _C_SYMBOL
+    table[ord("\n")] = _C_SEP
+    return table
+
+
+_CLASS_TABLE = _class_table()  # read-only lookup table, built once at import
+
+
+def _code_set(chars: str) -> np.ndarray:
+    return np.array(sorted(ord(c) for c in chars), dtype=np.uint32)
+
+
+_TERMINAL_CODES = _code_set("".join(TERMINAL_PUNCT))
+_CLOSER_CODES = _code_set(CLOSERS)
+_BULLET_CODES = _code_set("".join(BULLETS))
+_SEPARATOR_CODES = _code_set("".join(SEPARATORS))
+
+
+def _lines_containing(text: str, needles: Sequence[str], starts: np.ndarray) -> np.ndarray:
+    """Which lines (starting at ``starts`` in ``text``) contain any of ``needles``."""
+    hits: list[int] = []
+    for needle in needles:
+        at = text.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = text.find(needle, at + 1)
+    out = np.zeros(len(starts), dtype=bool)
+    if hits:
+        out[np.searchsorted(starts, np.asarray(hits), side="right") - 1] = True
+    return out
+
+
+def shape_features(texts: Sequence[str]) -> np.ndarray:
+    """Shape of each line (see :data:`SHAPE_NAMES`), vectorised over all characters.
+
+    Lines must be non-empty and contain no newline (as :class:`Line` texts are).
+    """
+    n = len(texts)
+    if n == 0:
+        return np.zeros((0, N_SHAPE))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    joined = "\n".join(texts) + "\n"
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    ends = starts + lengths  # index of each line's newline
+    cls = np.full(len(codes), _C_LOWER, dtype=np.uint8)
+    small = codes < _LUT_SIZE
+    cls[small] = _CLASS_TABLE[codes[small]]
+    big = ~small
+    if big.any():  # emoji and pictographs are symbols; CJK and the rest letters
+        cls[big & (codes >= 0x1F000)] = _C_SYMBOL
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.astype(np.int64), starts)
+
+    upper = per_line(cls == _C_UPPER)
+    letters = upper + per_line(cls == _C_LOWER)
+    digits = per_line(cls == _C_DIGIT)
+    symbols = per_line(cls == _C_SYMBOL)
+    wordish = (cls == _C_UPPER) | (cls == _C_LOWER) | (cls == _C_DIGIT)
+    word_start = wordish.copy()
+    word_start[1:] &= ~wordish[:-1]
+    n_words = per_line(word_start)
+    titled = per_line(word_start & (cls == _C_UPPER))
+    separators = per_line(np.isin(codes, _SEPARATOR_CODES))
+    commas = per_line(codes == ord(","))
+    idx = np.arange(len(codes))
+    keep = ~np.isin(codes, _CLOSER_CODES) & (cls != _C_SEP)
+    last_idx = np.maximum.reduceat(np.where(keep, idx, -1), starts)
+    has_last = last_idx >= starts
+    last = np.where(has_last, codes[np.maximum(last_idx, 0)], codes[ends - 1])
+    first = codes[starts]
+    second = codes[np.minimum(starts + 1, ends)]
+    third = codes[np.minimum(starts + 2, ends)]
+    is_digit = (first >= 48) & (first <= 57)
+    dot_paren = np.isin(second, _code_set(".)")) | (
+        (second >= 48) & (second <= 57) & np.isin(third, _code_set(".)"))
+    )
+    lowered = joined.lower()
+    flags = _lines_containing(lowered, ("©", "copyright", "rights reserved"), starts)
+    flags_url = _lines_containing(lowered, ("http://", "https://", "www.", ".com"), starts)
+    safe_words = np.maximum(n_words, 1)
+    out = np.column_stack(
+        [
+            np.log1p(lengths) / 7.0,
+            np.log1p(n_words) / 5.0,
+            np.isin(last, _TERMINAL_CODES),
+            last == ord(":"),
+            ((last >= 48) & (last <= 57)) | (codes[ends - 1] == ord(")")),
+            np.isin(first, _BULLET_CODES) | (is_digit & dot_paren),
+            upper / np.maximum(letters, 1),
+            digits / lengths,
+            symbols / lengths,
+            titled / safe_words,
+            separators > 0,
+            flags,
+            n_words < 4,
+            np.where(n_words > 0, np.minimum(lengths / safe_words, 20.0) / 10.0, 0.0),
+            flags_url,
+            _CLASS_TABLE[np.minimum(first, _LUT_SIZE - 1)] == _C_UPPER,
+            commas > 0,
+        ]
+    ).astype(np.float64)
+    return out
+
+
+SHAPE_NAMES = (
+    "log_chars",
+    "log_words",
+    "ends_terminal",
+    "ends_colon",
+    "ends_digit_paren",
+    "bullet",
+    "upper_share",
+    "digit_share",
+    "symbol_share",
+    "titlecase_share",
+    "has_separator",
+    "copyright",
+    "under_4_words",
+    "mean_word_len",
+    "urlish",
+    "starts_upper",
+    "has_comma",
+)
+N_SHAPE = len(SHAPE_NAMES)
+_LOG_WORDS = SHAPE_NAMES.index("log_words")
+_TERMINAL = SHAPE_NAMES.index("ends_terminal")
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """Site-template facts of one page: per line, the share of the site's other pages that
+    carry it, and how many other pages the site has (see :mod:`classify.template`)."""
+
+    shares: np.ndarray
+    site_pages: int
+
+
+N_RECURRENCE = 7
+
+
+def _recurrence_block(recurrence: Sequence[Recurrence | None] | None, batch: _Batch) -> np.ndarray:
+    n = len(batch.texts)
+    out = np.zeros((n, N_RECURRENCE))
+    if recurrence is None:
+        return out
+    if len(recurrence) != len(batch.pages):
+        raise ValueError(f"{len(recurrence)} recurrence records for {len(batch.pages)} pages")
+    shares = np.zeros(n)
+    pages = np.zeros(n)
+    for p, rec in enumerate(recurrence):
+        if rec is None or rec.site_pages <= 0:
+            continue
+        start = int(batch.starts[p])
+        size = len(batch.pages[p].lines)
+        if len(rec.shares) != size:
+            raise ValueError(f"page {batch.pages[p].id!r}: {len(rec.shares)} shares, {size} lines")
+        shares[start : start + size] = rec.shares
+        pages[start : start + size] = rec.site_pages
+    known = pages > 0
+    out[:, 0] = shares
+    out[:, 1] = (shares >= 0.5) & (pages >= 4)
+    out[:, 2] = np.log1p(pages) / 7.0
+    out[:, 3] = known
+    out[:, 4] = shift_rows(shares, batch.page_of, -1)
+    out[:, 5] = shift_rows(shares, batch.page_of, 1)
+    out[:, 6] = window_mean(shares, batch.page_of, 3)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Lines of a batch of pages, flattened, with where each page starts."""
+
+    texts: list[str]
+    page_of: np.ndarray
+    starts: np.ndarray
+    pages: Sequence[Page]
+
+
+def _flatten(pages: Sequence[Page]) -> _Batch:
+    if isinstance(pages, Page | str):
+        raise TypeError("expected a sequence of Page records, got a single " + type(pages).__name__)
+    texts: list[str] = []
+    sizes = []
+    for page in pages:
+        if not isinstance(page, Page):
+            raise TypeError(f"expected Page records, got {type(page).__name__}")
+        texts.extend(line.text for line in page.lines)
+        sizes.append(len(page.lines))
+    sizes_arr = np.asarray(sizes, dtype=np.int64)
+    page_of = np.repeat(np.arange(len(sizes_arr)), sizes_arr)
+    starts = np.concatenate([[0], np.cumsum(sizes_arr)[:-1]]) if len(sizes_arr) else sizes_arr
+    return _Batch(texts=texts, page_of=page_of, starts=starts, pages=pages)
+
+
+def shift_rows(values: np.ndarray, page_of: np.ndarray, offset: int) -> np.ndarray:
+    """``values`` of the line ``offset`` away in the same page (zeros past the page's ends)."""
+    n = len(values)
+    out = np.zeros_like(values)
+    if n == 0 or abs(offset) >= n:
+        return out
+    if offset > 0:
+        same = page_of[offset:] == page_of[:-offset]
+        out[:-offset][same] = values[offset:][same]
+    elif offset < 0:
+        k = -offset
+        same = page_of[:-k] == page_of[k:]
+        out[k:][same] = values[:-k][same]
+    return out
+
+
+def window_mean(values: np.ndarray, page_of: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of ``values`` over the lines within ``radius`` in the same page, the line excluded."""
+    total = np.zeros_like(values, dtype=np.float64)
+    count = np.zeros(len(values), dtype=np.float64)
+    ones = np.ones(len(values), dtype=np.float64)
+    for off in range(1, radius + 1):
+        for o in (off, -off):
+            total += shift_rows(values.astype(np.float64), page_of, o)
+            count += shift_rows(ones, page_of, o)
+    count[count == 0] = 1.0
+    if values.ndim == 2:
+        return total / count[:, None]
+    return total / count
+
+
+def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
+    """Each line gets the mean of ``values`` over its page."""
+    sizes = np.bincount(page_of, minlength=n_pages).astype(np.float64)
+    sizes[sizes == 0] = 1.0
+    out: np.ndarray
+    if values.ndim == 2:
+        table = np.zeros((n_pages, values.shape[1]))
+        np.add.at(table, page_of, values)
+        out = (table / sizes[:, None])[page_of]
+    else:
+        out = (np.bincount(page_of, weights=values, minlength=n_pages) / sizes)[page_of]
+    return out
+
+
+def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
+    """Cosine of each line's word vector with its page's weighted centroid, itself excluded."""
+    n = words.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    assign = sp.csr_matrix((weights, (page_of, np.arange(n))), shape=(n_pages, n))
+    centroids = (assign @ words).tocsr()
+    cent_norm2 = np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel()
+    dots = np.asarray((words @ centroids.T)[np.arange(n), page_of]).ravel()
+    self_norm2 = np.asarray(words.multiply(words).sum(axis=1)).ravel()
+    rest_norm2 = cent_norm2[page_of] - 2 * weights * dots + weights**2 * self_norm2
+    rest_dot = dots - weights * self_norm2
+    denom = np.sqrt(np.clip(rest_norm2, 0.0, None)) * np.sqrt(self_norm2)
+    out = np.zeros(n)
+    ok = denom > 1e-9
+    out[ok] = rest_dot[ok] / denom[ok]
+    return np.clip(out, 0.0, 1.0)
+
+
+def _segment_ids(page_of: np.ndarray, mask: np.ndarray, lookback: int) -> np.ndarray:
+    """Index of the nearest earlier line with ``mask`` in the same page (within lookback), or -1."""
+    n = len(mask)
+    idx = np.arange(n)
+    marked = np.where(mask, idx, -1)
+    prev = np.empty(n, dtype=np.int64)
+    prev[0:1] = -1
+    if n > 1:
+        prev[1:] = np.maximum.accumulate(marked)[:-1]
+    ok = (prev >= 0) & (idx - prev <= lookback)
+    ok[ok] &= page_of[prev[ok]] == page_of[ok]
+    return np.where(ok, prev, -1)
+
+
+class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Turn pages into one feature row per line (see the module docstring)."""
+
+    def __init__(self, *, config: FeatureConfig | None = None) -> None:
+        self.config = config
+
+    @property
+    def config_(self) -> FeatureConfig:
+        return self.config or FeatureConfig()
+
+    def fit(self, pages: Sequence[Page], y: Any = None) -> LineFeaturizer:
+        cfg = self.config_
+        batch = _flatten(pages)
+        if not batch.texts:
+            raise ValueError("cannot fit on pages without lines")
+        self.words_ = WordTfidf(min_df=cfg.word_min_df, max_features=cfg.word_max_features)
+        self.words_.fit([t[:WORD_TEXT_CHARS_DEFAULT] for t in batch.texts])
+        prefix, suffix, header = self._char_counts(batch, shape_features(batch.texts))
+        self.prefix_idf_ = _idf(prefix)
+        self.suffix_idf_ = _idf(suffix)
+        self.header_idf_ = _idf(header)
+        self.n_features_out_ = self.transform(pages[:1]).shape[1]
+        return self
+
+    def _char_counts(self, batch: _Batch, shape: np.ndarray) -> tuple[Matrix, Matrix, Matrix]:
+        cfg = self.config_
+        texts = batch.texts
+        prefix = _hashed_char_counts(
+            ["\x02" + t for t in texts],
+            width=cfg.prefix_chars,
+            ngrams=cfg.char_ngrams,
+            bits=cfg.char_bits,
+            seed=1,
+        )
+        suffix = _hashed_char_counts(
+            [t[-cfg.suffix_chars :] + "\x03" for t in texts],
+            width=cfg.suffix_chars + 1,
+            ngrams=cfg.char_ngrams,
+            bits=cfg.char_bits,
+            seed=2,
+        )
+        header_of = self.header_index(batch, shape)
+        has = header_of >= 0
+        header_texts = ["\x02" + texts[j] for j in header_of[has]]
+        counts = _hashed_char_counts(
+            header_texts, width=24, ngrams=(3,), bits=cfg.header_bits, seed=3
+        )
+        header = sp.csr_matrix((len(texts), 1 << cfg.header_bits), dtype=np.float32)
+        if has.any():
+            rows = np.nonzero(has)[0]
+            selector = sp.csr_matrix(
+                (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
+                shape=(len(texts), len(rows)),
+            )
+            header = (selector @ counts).tocsr()
+        return prefix, suffix, header
+
+    @staticmethod
+    def header_index(batch: _Batch, shape: np.ndarray) -> np.ndarray:
+        """Index of each line's section header: the nearest earlier short unpunctuated line."""
+        words = np.expm1(shape[:, _LOG_WORDS] * 5.0).round()
+        terminal = shape[:, _TERMINAL] > 0
+        mask = (words >= 1) & (words <= HEADER_MAX_WORDS_DEFAULT) & ~terminal
+        return _segment_ids(batch.page_of, mask, HEADER_MAX_LOOKBACK_DEFAULT)
+
+    def transform(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
+    ) -> Matrix:
+        return self.transform_parts(pages, recurrence)[0]
+
+    def transform_parts(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
+    ) -> tuple[Matrix, Matrix, _Batch]:
+        """Features, the word TF-IDF block alone (for context), and the flattened batch."""
+        batch = _flatten(pages)
+        words = self.words_.transform([t[:WORD_TEXT_CHARS_DEFAULT] for t in batch.texts])
+        shape = shape_features(batch.texts)
+        prefix, suffix, header = self._char_counts(batch, shape)
+        dense = np.hstack([self._dense(batch, words, shape), _recurrence_block(recurrence, batch)])
+        features = sp.hstack(
+            [
+                words,
+                _tfidf(prefix, self.prefix_idf_),
+                _tfidf(suffix, self.suffix_idf_),
+                _tfidf(header, self.header_idf_),
+                sp.csr_matrix(dense.astype(np.float32)),
+            ],
+            format="csr",
+            dtype=np.float32,
+        )
+        return features, words, batch
+
+    def _dense(self, batch: _Batch, words: Matrix, shape: np.ndarray) -> np.ndarray:
+        cfg = self.config_
+        texts = batch.texts
+        n = len(texts)
+        n_pages = len(batch.pages)
+        page_of = batch.page_of
+        sizes = np.bincount(page_of, minlength=n_pages) if n else np.zeros(n_pages, np.int64)
+        pos = np.arange(n) - batch.starts[page_of] if n else np.zeros(0, np.int64)
+        size = sizes[page_of].astype(np.float64)
+        rel = pos / np.maximum(size - 1, 1)
+        n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+        long_line = (n_words >= cfg.body_min_words).astype(np.float64)
+        coh = coherence(words, long_line * np.minimum(n_words, 60.0), page_of, n_pages)
+        coh_all = coherence(words, np.ones(n), page_of, n_pages)
+        chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
+        max_chars = np.zeros(n_pages)
+        np.maximum.at(max_chars, page_of, chars)
+        repeats = np.ones(n)
+        for p, page in enumerate(batch.pages):
+            if not page.lines:
+                continue
+            counter = Counter(line.text for line in page.lines)
+            start = batch.starts[p]
+            repeats[start : start + len(page.lines)] = [counter[ln.text] for ln in page.lines]
+        title_sim = np.zeros(n)
+        has_title = np.zeros(n)
+        titled = [p for p, page in enumerate(batch.pages) if page.title]
+        if titled:
+            tvec = self.words_.transform(
+                [(batch.pages[p].title or "").replace("\n", " ") for p in titled]
+            )
+            place = sp.csr_matrix(
+                (np.ones(len(titled), dtype=np.float32), (titled, np.arange(len(titled)))),
+                shape=(n_pages, len(titled)),
+            )
+            tmat = (place @ tvec).tocsr()
+            title_sim = np.asarray(words.multiply(tmat[page_of]).sum(axis=1)).ravel()
+            has_title = np.isin(page_of, titled).astype(np.float64)
+        dom = np.zeros((n, 7))
+        k = 0
+        for page in batch.pages:
+            for line in page.lines:
+                d = line.dom
+                if d is not None:
+                    dom[k] = (
+                        1.0,
+                        d.link_density,
+                        float(d.in_chrome),
+                        float(d.in_list),
+                        float(d.in_heading),
+                        float(d.in_table),
+                        min(d.depth, 40) / 40.0,
+                    )
+                k += 1
+        blocks = [
+            shape,
+            shift_rows(shape, page_of, -1),
+            shift_rows(shape, page_of, 1),
+            window_mean(shape[:, :3], page_of, 3),
+            np.column_stack(
+                [
+                    rel,
+                    pos == 0,
+                    pos == size - 1,
+                    np.log1p(size) / 7.0,
+                    np.log1p(pos) / 7.0,
+                    np.log1p(size - 1 - pos) / 7.0,
+                    coh,
+                    coh_all,
+                    np.sqrt(coh),
+                    long_line,
+                    page_mean(long_line, page_of, n_pages),
+                    chars / np.maximum(max_chars[page_of], 1.0),
+                    np.log1p(repeats - 1),
+                    title_sim,
+                    has_title,
+                ]
+            ),
+            dom,
+        ]
+        return np.hstack([np.asarray(b, dtype=np.float64).reshape(n, b.shape[-1]) for b in blocks])

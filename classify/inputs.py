@@ -1,0 +1,230 @@
+"""Reading pages to score: text files, JSONL records, HTML files, standard input.
+
+Every input record yields exactly one :class:`InputRecord`: either a page, or an error that
+says what went wrong (the output then carries an ``error`` field for it). Nothing is
+dropped silently. Records that are not pages at all (e.g. WARC request records) are not
+records to score: they are counted in :class:`ReadStats` by reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from classify.records import Page, page_from_text
+from classify.render import RenderError, decode_html, render_html
+
+MAX_RECORD_BYTES_DEFAULT = 50 * 1024 * 1024  # a larger "page" is not a web page
+TEXT_SUFFIXES = (".txt", ".text")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """One record read from the input: a page, or an error in its place."""
+
+    id: str
+    url: str | None = None
+    site: str | None = None
+    page: Page | None = None
+    error: str | None = None
+
+
+@dataclass
+class ReadStats:
+    """What the reader saw: records read, and records skipped by reason (not pages)."""
+
+    records: int = 0
+    errors: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+class InputError(ValueError):
+    """An input cannot be read at all (missing file, unknown kind)."""
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        raise ValueError(f"{where}: binary data, not text")
+    return data.decode("cp1252", errors="replace")
+
+
+def _page_from_record(record: dict[str, Any], default_id: str) -> InputRecord:
+    rid = str(record.get("id", default_id))
+    url = record.get("url")
+    site = record.get("site")
+    if url is not None and not isinstance(url, str):
+        return InputRecord(id=rid, error="field 'url' must be a string")
+    if site is not None and not isinstance(site, str):
+        return InputRecord(id=rid, url=url, error="field 'site' must be a string")
+    text = record.get("text")
+    html = record.get("html")
+    if isinstance(text, str):
+        return InputRecord(rid, url, site, page_from_text(text, id=rid, url=url, site=site))
+    if isinstance(html, str):
+        try:
+            page = render_html(html, id=rid, url=url, site=site)
+        except RenderError as exc:
+            return InputRecord(rid, url, site, error=f"cannot render HTML: {exc}")
+        return InputRecord(rid, url, site, page)
+    if text is not None or html is not None:
+        return InputRecord(rid, url, site, error="fields 'text'/'html' must be strings")
+    return InputRecord(rid, url, site, error="record has neither 'text' nor 'html'")
+
+
+def read_jsonl(stream: IO[bytes], name: str, stats: ReadStats) -> Iterator[InputRecord]:
+    """One record per non-blank line; a broken line becomes an error record."""
+    n = 0
+    try:
+        for n, raw in enumerate(stream, 1):
+            if not raw.strip():
+                continue
+            stats.records += 1
+            default_id = f"{name}:{n}"
+            try:
+                record = json.loads(_decode(raw, default_id))
+            except (ValueError, UnicodeDecodeError) as exc:
+                yield _error(stats, default_id, f"line {n}: invalid JSON: {exc}")
+                continue
+            if not isinstance(record, dict):
+                yield _error(stats, default_id, f"line {n}: expected a JSON object")
+                continue
+            result = _page_from_record(record, default_id)
+            if result.error:
+                stats.errors += 1
+            yield result
+    except (OSError, EOFError, zlib.error) as exc:
+        stats.records += 1
+        yield _error(stats, f"{name}:{n + 1}", f"unreadable after line {n}: {exc}")
+
+
+def _error(stats: ReadStats, rid: str, message: str) -> InputRecord:
+    stats.errors += 1
+    return InputRecord(id=rid, error=message)
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _read_whole(path: Path | None, stream: IO[bytes] | None) -> bytes:
+    if stream is not None:
+        data = stream.read(MAX_RECORD_BYTES_DEFAULT + 1)
+    else:
+        assert path is not None
+        with _open_binary(path) as fh:
+            data = fh.read(MAX_RECORD_BYTES_DEFAULT + 1)
+    if len(data) > MAX_RECORD_BYTES_DEFAULT:
+        raise ValueError(f"larger than {MAX_RECORD_BYTES_DEFAULT // (1024 * 1024)} MB")
+    return data
+
+
+def read_single(
+    kind: str,
+    name: str,
+    stats: ReadStats,
+    *,
+    path: Path | None = None,
+    stream: IO[bytes] | None = None,
+) -> InputRecord:
+    """A whole file (or stream) as one page: ``kind`` is ``text`` or ``html``."""
+    stats.records += 1
+    try:
+        data = _read_whole(path, stream)
+        if kind == "html":
+            page = render_html(decode_html(data), id=name)
+        else:
+            page = page_from_text(_decode(data, name), id=name)
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        return _error(stats, name, str(exc) or type(exc).__name__)
+    return InputRecord(id=name, page=page)
+
+
+def input_kind(name: str) -> str:
+    lower = name.lower()
+    if lower.endswith((".warc.wet.gz", ".warc.wet", ".wet.gz", ".wet")):
+        return "wet"
+    if lower.endswith((".warc", ".warc.gz")):
+        return "warc"
+    if lower.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if lower.endswith(HTML_SUFFIXES):
+        return "html"
+    if lower.endswith(TEXT_SUFFIXES) or "." not in Path(lower).name:
+        return "text"
+    raise InputError(
+        f"{name}: unknown input kind; expected .txt, .jsonl, .html/.htm (optionally .gz), "
+        ".warc/.warc.gz, .warc.wet.gz or '-'"
+    )
+
+
+def expand(paths: Sequence[str]) -> list[str]:
+    """Folders become their files (sorted, known kinds only); '-' stays '-'."""
+    out: list[str] = []
+    for item in paths:
+        path = Path(item)
+        if item == "-":
+            out.append(item)
+        elif path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                try:
+                    input_kind(child.name)
+                except InputError:
+                    continue
+                out.append(str(child))
+        elif not path.exists():
+            raise InputError(f"no such input: {item}")
+        else:
+            input_kind(item)
+            out.append(item)
+    return out
+
+
+def read_inputs(
+    paths: Sequence[str],
+    stats: ReadStats,
+    *,
+    stdin: IO[bytes] | None = None,
+    stdin_kind: str = "text",
+) -> Iterator[InputRecord]:
+    """Read every input in order. ``-`` is standard input, read as ``stdin_kind``."""
+    for item in expand(paths):
+        if item == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            if stdin_kind == "jsonl":
+                yield from read_jsonl(stream, "stdin", stats)
+            else:
+                yield read_single(stdin_kind, "stdin", stats, stream=stream)
+            continue
+        kind = input_kind(item)
+        if kind == "jsonl":
+            try:
+                with _open_binary(Path(item)) as fh:
+                    yield from read_jsonl(fh, Path(item).name, stats)
+            except OSError as exc:
+                stats.records += 1
+                yield _error(stats, item, f"cannot open: {exc}")
+        elif kind in ("warc", "wet"):
+            try:
+                from classify.warc import read_warc, read_wet
+            except ImportError as exc:
+                raise InputError(
+                    f"{item}: reading WARC needs fastwarc (pip install 'classify[warc]'): {exc}"
+                ) from exc
+            yield from (read_warc if kind == "warc" else read_wet)(Path(item), stats)
+        else:
+            yield read_single(kind, item, stats, path=Path(item))

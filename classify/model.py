@@ -1,0 +1,198 @@
+"""The line classifier: two linear models, the second one reading the first one's context.
+
+Stage 1 is a multinomial logistic regression over :class:`~classify.features.LineFeaturizer`
+rows. Stage 2 sees the same rows plus a context block built from stage-1 probabilities:
+those of the lines one and two above and below, window means over 3 and 10 lines, the page
+mean, the highest title probability above, and topical coherence recomputed with the
+page's likely article lines as the body. Stage 2 is trained on out-of-fold stage-1
+probabilities (folds grouped by site) so it learns how far to trust them on unseen sites.
+
+Both stages are linear, so the model stays a TF-IDF + linear classifier; the context is
+features, not a different model family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from classify.features import (
+    FeatureConfig,
+    LineFeaturizer,
+    Recurrence,
+    coherence,
+    page_mean,
+    shift_rows,
+    window_mean,
+)
+from classify.records import LABELS, Label, Page
+
+RANDOM_STATE_DEFAULT = 0
+LENGTH_WEIGHT_DEFAULT = True  # page F1 counts words, so long lines should weigh more
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    """Hyper-parameters of the line classifier."""
+
+    c_stage1: float = 2.0
+    c_stage2: float = 2.0
+    folds: int = 3
+    max_iter: int = 300
+    length_weight: bool = LENGTH_WEIGHT_DEFAULT
+    class_weight: str | None = None
+    random_state: int = RANDOM_STATE_DEFAULT
+
+
+def _context_block(
+    proba: np.ndarray, words: sp.csr_matrix, page_of: np.ndarray, n_pages: int
+) -> np.ndarray:
+    """Context features from stage-1 probabilities (rows: lines; columns: labels)."""
+    article = proba[:, LABELS.index(Label.ARTICLE)]
+    title = proba[:, LABELS.index(Label.TITLE)]
+    n = len(article)
+    before_title = np.zeros(n)
+    if n:
+        # highest title probability above each line, in the same page
+        running = np.zeros(n)
+        starts = np.r_[True, page_of[1:] != page_of[:-1]]
+        best = 0.0
+        for i in range(n):
+            if starts[i]:
+                best = 0.0
+            running[i] = best
+            best = max(best, title[i])
+        before_title = running
+    n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+    coh = coherence(words, article * np.minimum(n_words, 60.0), page_of, n_pages)
+    return np.hstack(
+        [
+            shift_rows(proba, page_of, -1),
+            shift_rows(proba, page_of, 1),
+            shift_rows(proba, page_of, -2),
+            shift_rows(proba, page_of, 2),
+            window_mean(proba, page_of, 3),
+            window_mean(proba, page_of, 10),
+            page_mean(proba, page_of, n_pages),
+            before_title[:, None],
+            coh[:, None],
+            np.sqrt(coh)[:, None],
+        ]
+    )
+
+
+def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
+    if not enabled:
+        return None
+    n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+    return 1.0 + np.log1p(n_words)
+
+
+class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Label every line of a page: ``fit(pages, labels)`` and ``predict_proba(pages)``.
+
+    ``pages`` is a sequence of :class:`Page`; ``labels`` a sequence (one per page) of label
+    sequences (one per line). Probabilities come back as one row per line, pages
+    concatenated in order, columns in the order of :data:`classify.records.LABELS`.
+    """
+
+    def __init__(
+        self, *, features: FeatureConfig | None = None, config: ModelConfig | None = None
+    ) -> None:
+        self.features = features
+        self.config = config
+
+    def _lr(self, c: float) -> LogisticRegression:
+        cfg = self.config or ModelConfig()
+        return LogisticRegression(
+            C=c,
+            max_iter=cfg.max_iter,
+            class_weight=cfg.class_weight,
+            random_state=cfg.random_state,
+            solver="lbfgs",
+        )
+
+    def fit(
+        self,
+        pages: Sequence[Page],
+        labels: Sequence[Sequence[Label]],
+        recurrence: Sequence[Recurrence | None] | None = None,
+    ) -> LineClassifier:
+        cfg = self.config or ModelConfig()
+        if isinstance(pages, Page) or isinstance(labels, str):
+            raise TypeError("expected a sequence of pages and a sequence of label sequences")
+        if len(pages) != len(labels):
+            raise ValueError(f"{len(pages)} pages but {len(labels)} label sequences")
+        y_list: list[int] = []
+        for page, page_labels in zip(pages, labels, strict=True):
+            if len(page.lines) != len(page_labels):
+                raise ValueError(
+                    f"page {page.id!r}: {len(page.lines)} lines but {len(page_labels)} labels"
+                )
+            y_list.extend(LABELS.index(Label(lab)) for lab in page_labels)
+        y = np.asarray(y_list, dtype=np.int64)
+        missing = set(range(len(LABELS))) - set(np.unique(y).tolist())
+        if missing:
+            names = ", ".join(LABELS[i].value for i in sorted(missing))
+            raise ValueError(f"training data has no lines labelled: {names}")
+        self.featurizer_ = LineFeaturizer(config=self.features).fit(pages)
+        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        weights = _weights(words, cfg.length_weight)
+        groups = np.array([page.site or page.id for page in pages])[batch.page_of]
+        n_groups = len(set(groups.tolist()))
+        oof = np.zeros((len(y), len(LABELS)))
+        folds = min(cfg.folds, n_groups)
+        if folds >= 2:
+            for train_idx, test_idx in GroupKFold(n_splits=folds).split(x, y, groups):
+                model = self._lr(cfg.c_stage1)
+                model.fit(
+                    x[train_idx],
+                    y[train_idx],
+                    sample_weight=None if weights is None else weights[train_idx],
+                )
+                oof[test_idx] = self._full_proba(model, x[test_idx])
+        self.stage1_ = self._lr(cfg.c_stage1).fit(x, y, sample_weight=weights)
+        if folds < 2:
+            oof = self._full_proba(self.stage1_, x)
+        ctx = _context_block(oof, words, batch.page_of, len(pages))
+        self.stage2_ = self._lr(cfg.c_stage2).fit(
+            sp.hstack([x, sp.csr_matrix(ctx)], format="csr"), y, sample_weight=weights
+        )
+        for model in (self.stage1_, self.stage2_):
+            model.coef_ = model.coef_.astype(np.float32)
+            model.intercept_ = model.intercept_.astype(np.float32)
+        self.classes_ = np.array([label.value for label in LABELS])
+        return self
+
+    @staticmethod
+    def _full_proba(model: LogisticRegression, x: sp.csr_matrix) -> np.ndarray:
+        """Probabilities with a column for every label, even if a fold lacked one."""
+        out = np.zeros((x.shape[0], len(LABELS)))
+        out[:, model.classes_] = model.predict_proba(x)
+        return out
+
+    def predict_proba(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
+    ) -> np.ndarray:
+        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        if x.shape[0] == 0:
+            return np.zeros((0, len(LABELS)))
+        p1 = self._full_proba(self.stage1_, x)
+        ctx = _context_block(p1, words, batch.page_of, len(pages))
+        return self._full_proba(self.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
+
+    def predict(self, pages: Sequence[Page]) -> np.ndarray:
+        proba = self.predict_proba(pages)
+        labels: np.ndarray = np.asarray(self.classes_)[proba.argmax(axis=1)]
+        return labels
+
+    def score(self, pages: Sequence[Page], y: Any, sample_weight: Any = None) -> float:
+        flat = np.asarray([Label(v).value for labels in y for v in labels])
+        return float(np.mean(self.predict(pages) == flat))

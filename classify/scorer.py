@@ -1,0 +1,291 @@
+"""The scorer: a read-only, picklable object that labels the lines of pages.
+
+``Scorer.load()`` takes the default model shipped in the package, or a path the caller
+names. It holds no module globals, prints nothing and pickles cheaply: the fitted model is
+dropped from the pickle and reloaded from its path on first use in the worker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classify.features import Recurrence
+from classify.headlines import HeadlineClassifier, load_headline_model
+from classify.model import LineClassifier
+from classify.persist import PACKAGE_MODELS, load_model
+from classify.records import (
+    LABELS,
+    DecidedBy,
+    Label,
+    LineResult,
+    Page,
+    PageResult,
+    page_from_text,
+)
+from classify.template import TemplateLookup, TemplateQueries, site_key
+
+DEFAULT_MODEL = PACKAGE_MODELS / "lines.joblib"
+MODEL_KIND = "lines"
+BATCH_SIZE_DEFAULT = 64  # pages per vectorisation: large enough to amortise numpy overhead
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreConfig:
+    """How pages are scored and which pages are kept."""
+
+    batch_size: int = BATCH_SIZE_DEFAULT
+    headlines: bool = True
+    """Score ``title`` and ``link`` lines for clickbait with the headline model."""
+    max_junk: float | None = None
+    """Drop the article of pages whose ``junk`` score is above this (the record stays)."""
+    min_article_chars: int = 0
+    """Drop the article of pages that keep fewer article characters than this."""
+
+
+class Scorer:
+    """Label every line of pages with a fitted :class:`LineClassifier`."""
+
+    def __init__(
+        self,
+        model: LineClassifier | None = None,
+        *,
+        model_path: str | Path | None = None,
+        config: ScoreConfig | None = None,
+        templates: TemplateQueries | None = None,
+        headline_model_path: str | Path | None = None,
+    ) -> None:
+        if model is None and model_path is None:
+            raise ValueError("give a fitted model or a model path (or use Scorer.load())")
+        self._model = model
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.config = config or ScoreConfig()
+        self.templates = templates
+        self.headline_model_path = (
+            Path(headline_model_path) if headline_model_path is not None else None
+        )
+        self._headlines: HeadlineClassifier | None = None
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        *,
+        config: ScoreConfig | None = None,
+        templates: TemplateQueries | None = None,
+        headline_model_path: str | Path | None = None,
+    ) -> Scorer:
+        """Load the model at ``path``, or the package's default model when ``path`` is None.
+
+        A model file is a pickle: load only files you trust.
+        """
+        model_path = Path(path) if path is not None else DEFAULT_MODEL
+        scorer = cls(
+            model_path=model_path,
+            config=config,
+            templates=templates,
+            headline_model_path=headline_model_path,
+        )
+        scorer.model  # noqa: B018 -- load now so a bad path fails here, not mid-stream
+        return scorer
+
+    @property
+    def model(self) -> LineClassifier:
+        if self._model is None:
+            assert self.model_path is not None
+            self._model = load_model(self.model_path, kind=MODEL_KIND, expected_type=LineClassifier)
+        return self._model
+
+    @property
+    def headline_model(self) -> HeadlineClassifier | None:
+        """The clickbait model (package default unless a path was given), or None if off."""
+        if not self.config.headlines:
+            return None
+        if self._headlines is None:
+            self._headlines = load_headline_model(self.headline_model_path)
+        return self._headlines
+
+    def score_headline(self, text: str) -> float:
+        """Clickbait probability of one headline."""
+        model = load_headline_model(self.headline_model_path) if self._headlines is None else None
+        return float((self._headlines or model).score([text])[0])  # type: ignore[union-attr]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if self.model_path is not None:
+            state["_model"] = None  # reloaded lazily in the worker
+        state["_headlines"] = None
+        return state
+
+    def score(
+        self, text: str, url: str | None = None, *, site: str | None = None, id: str = ""
+    ) -> PageResult:
+        """Score one page given as text, one block per line."""
+        return self.score_page(page_from_text(text, id=id, url=url, site=site))
+
+    def score_page(self, page: Page) -> PageResult:
+        return next(iter(self.score_many([page])))
+
+    def kept_article(self, result: PageResult) -> str:
+        """The article text of a page that passes the filters, else an empty string."""
+        return result.article if result.verdict.get("kept", True) else ""
+
+    def score_many(self, pages: Iterable[Page | str]) -> Iterator[PageResult]:
+        """Score pages lazily, one vectorisation per batch; results come in input order."""
+        if isinstance(pages, str | Page):
+            raise TypeError("score_many expects an iterable of pages; use score() for one page")
+        iterator = iter(pages)
+        while batch := list(islice(iterator, self.config.batch_size)):
+            yield from self._score_batch(
+                [p if isinstance(p, Page) else page_from_text(p) for p in batch]
+            )
+
+    def _score_batch(self, pages: list[Page]) -> list[PageResult]:
+        lookups = None
+        if self.templates is not None:
+            lookups = [self.templates.lookup(_keyed(page)) for page in pages]
+        recurrence = (
+            [Recurrence(shares=lk.shares, site_pages=lk.pages) for lk in lookups]
+            if lookups is not None
+            else None
+        )
+        proba = self.model.predict_proba(pages, recurrence)
+        headline_model = self.headline_model
+        results = []
+        start = 0
+        for k, page in enumerate(pages):
+            rows = proba[start : start + len(page.lines)]
+            start += len(page.lines)
+            lookup = lookups[k] if lookups is not None else None
+            results.append(self._page_result(page, rows, lookup))
+        if headline_model is not None:
+            results = self._add_clickbait(results, headline_model)
+        return [
+            self._with_verdict(r, lookups[k] if lookups else None) for k, r in enumerate(results)
+        ]
+
+    def _page_result(
+        self, page: Page, rows: np.ndarray, lookup: TemplateLookup | None
+    ) -> PageResult:
+        rows = rows.copy()
+        decided = np.zeros(len(rows), dtype=bool)
+        shares: np.ndarray | None = None
+        if lookup is not None and self.templates is not None and len(rows):
+            shares = lookup.shares
+            decided = lookup.template_mask(self.templates.config)
+            if decided.any():
+                # a line on most of the site's pages is template: never article or title
+                rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
+                rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
+        best = rows.argmax(axis=1) if len(rows) else np.zeros(0, dtype=np.int64)
+        lines = tuple(
+            LineResult(
+                text=line.text,
+                label=LABELS[int(best[i])],
+                probabilities={label: float(p) for label, p in zip(LABELS, rows[i], strict=True)},
+                decided_by=DecidedBy.SITE_TEMPLATE if decided[i] else DecidedBy.MODEL,
+                template_share=None if shares is None else float(shares[i]),
+            )
+            for i, line in enumerate(page.lines)
+        )
+        return PageResult(id=page.id, url=page.url, site=page.site, lines=lines)
+
+    @staticmethod
+    def _add_clickbait(results: list[PageResult], model: HeadlineClassifier) -> list[PageResult]:
+        texts = [line.text for r in results for line in r.lines if line.label in _HEADLINE_LABELS]
+        if not texts:
+            return results
+        scores = iter(model.score(texts).tolist())
+        out = []
+        for r in results:
+            lines = tuple(
+                replace(line, clickbait=next(scores)) if line.label in _HEADLINE_LABELS else line
+                for line in r.lines
+            )
+            out.append(replace(r, lines=lines))
+        return out
+
+    def _with_verdict(self, result: PageResult, lookup: TemplateLookup | None) -> PageResult:
+        verdict = page_verdict(result, lookup)
+        cfg = self.config
+        reasons = []
+        if cfg.max_junk is not None and float(verdict["junk"] or 0.0) > cfg.max_junk:
+            reasons.append(f"junk {verdict['junk']:.2f} > {cfg.max_junk}")
+        if int(verdict["article_chars"] or 0) < cfg.min_article_chars:
+            reasons.append(f"article {verdict['article_chars']} chars < {cfg.min_article_chars}")
+        verdict["kept"] = not reasons
+        verdict["dropped_because"] = "; ".join(reasons) or None
+        return replace(result, verdict=verdict)
+
+
+def _keyed(page: Page) -> Page:
+    """The page with its site key filled in from the URL when the record had none."""
+    if page.site is not None:
+        return page
+    key = site_key(page.url, None)
+    return replace(page, site=key) if key is not None else page
+
+
+_TEXT_COLUMNS = np.array([LABELS.index(Label.ARTICLE), LABELS.index(Label.TITLE)])
+_HEADLINE_LABELS = (Label.TITLE, Label.LINK)
+
+# Junk score: a logistic function of the page facts below. Weights were set by hand and then
+# checked on held-out generated content-farm pages against clean corpus article pages
+# (bench/junk.py prints the ROC AUC): link share and clickbait among links push up, the share
+# of characters kept as article pushes down.
+JUNK_WEIGHTS_DEFAULT = {
+    "bias": -1.0,
+    "link_share": 4.0,
+    "clickbait_share": 2.5,
+    "article_share": -3.0,
+    "template_share": 1.0,
+    "thin": 1.5,
+}
+
+
+def page_verdict(result: PageResult, lookup: TemplateLookup | None = None) -> dict[str, Any]:
+    """Page facts and a ``junk`` score in [0, 1] (see :data:`JUNK_WEIGHTS_DEFAULT`)."""
+    lines = result.lines
+    total_chars = sum(len(r.text) for r in lines)
+    article = [r for r in lines if r.label is Label.ARTICLE]
+    links = [r for r in lines if r.label is Label.LINK]
+    article_chars = sum(len(r.text) for r in article)
+    scored_links = [r.clickbait for r in links if r.clickbait is not None]
+    clickbait_share = (
+        sum(1 for c in scored_links if c >= 0.5) / len(scored_links) if scored_links else None
+    )
+    template_share = None
+    if lookup is not None and lines:
+        template_share = sum(1 for r in lines if r.decided_by is DecidedBy.SITE_TEMPLATE) / len(
+            lines
+        )
+    article_share = article_chars / total_chars if total_chars else 0.0
+    link_share = len(links) / len(lines) if lines else 0.0
+    w = JUNK_WEIGHTS_DEFAULT
+    z = (
+        w["bias"]
+        + w["link_share"] * link_share
+        + w["clickbait_share"] * (clickbait_share or 0.0)
+        + w["article_share"] * article_share
+        + w["template_share"] * (template_share or 0.0)
+        + w["thin"] * (article_chars < 500)
+    )
+    return {
+        "article_share": round(article_share, 4),
+        "article_lines": len(article),
+        "article_chars": article_chars,
+        "link_share": round(link_share, 4),
+        "clickbait_share": None if clickbait_share is None else round(clickbait_share, 4),
+        "template_share": None if template_share is None else round(template_share, 4),
+        "junk": round(1.0 / (1.0 + math.exp(-z)), 4),
+    }
+
+
+def article_lines(result: PageResult) -> list[str]:
+    return [r.text for r in result.lines if r.label is Label.ARTICLE]

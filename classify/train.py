@@ -1,0 +1,231 @@
+"""Training and evaluation: from labelled samples to a saved model and its report.
+
+``train_and_save`` fits a :class:`~classify.model.LineClassifier` on samples (optionally
+with generated content-farm sites), writes it with a metadata sidecar (versions, labels,
+data digests, held-out scores) and returns a printable report. ``evaluate_model`` prints
+line-level and page-level scores beside the keep-all and C4 baselines on the same pages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classify.evaluate import (
+    ArticleF1,
+    LineReport,
+    PageScore,
+    c4_keep,
+    expected_calibration_error,
+    page_score,
+)
+from classify.model import LineClassifier, ModelConfig
+from classify.persist import digest_texts, save_model
+from classify.records import LABELS, Label, LabelledPage, Line, Page
+from classify.samples import read_samples
+from classify.scorer import DEFAULT_MODEL, MODEL_KIND, Scorer
+
+
+def text_only(page: Page) -> Page:
+    """The page as rendered text: the same lines without DOM facts."""
+    return Page(
+        id=page.id,
+        lines=tuple(Line(line.text) for line in page.lines),
+        url=page.url,
+        site=page.site,
+        title=page.title,
+    )
+
+
+def gold_text(sample: LabelledPage) -> str:
+    """Gold article text: the corpus truth when known, else the article-labelled lines."""
+    if sample.truth is not None:
+        return sample.truth
+    return "\n".join(
+        line.text
+        for line, label in zip(sample.page.lines, sample.labels, strict=True)
+        if label is Label.ARTICLE
+    )
+
+
+def samples_digest(samples: Sequence[LabelledPage]) -> str:
+    return digest_texts(
+        f"{s.page.id}\t{line.text}\t{label.value}"
+        for s in samples
+        for line, label in zip(s.page.lines, s.labels, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of a model and the baselines on the same labelled pages."""
+
+    lines: LineReport
+    article_f1: ArticleF1
+    keep_all: ArticleF1
+    c4: ArticleF1
+    c4_lines: LineReport
+    ece: float
+    pages: int
+    seconds: float
+
+    def format(self, title: str = "") -> str:
+        out = [title] if title else []
+        out.append(self.lines.format())
+        out.append(f"calibration: expected calibration error {self.ece:.3f}")
+        out.append("")
+        out.append(f"page-level article F1 on {self.pages} pages (word 4-gram shingles):")
+        out.append(f"{'system':<10} {'precision':>9} {'recall':>7} {'f1':>6}")
+        for name, score in (
+            ("classify", self.article_f1),
+            ("c4-rule", self.c4),
+            ("keep-all", self.keep_all),
+        ):
+            out.append(f"{name:<10} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f}")
+        art = self.lines.prf(Label.ARTICLE)
+        c4a = self.c4_lines.prf(Label.ARTICLE)
+        out.append(f"line-level article F1: classify {art[2]:.3f}, c4-rule {c4a[2]:.3f}")
+        out.append(
+            f"scored in {self.seconds:.1f} s ({self.pages / max(self.seconds, 1e-9):.0f} "
+            "pages/s, features included)"
+        )
+        return "\n".join(out)
+
+    def scores(self) -> dict[str, Any]:
+        per_label = {
+            label.value: dict(
+                zip(("precision", "recall", "f1", "support"), self.lines.prf(label), strict=True)
+            )
+            for label in LABELS
+        }
+        return {
+            "pages": self.pages,
+            "line_accuracy": self.lines.accuracy,
+            "per_label": per_label,
+            "article_f1": asdict(self.article_f1),
+            "c4_article_f1": asdict(self.c4),
+            "keep_all_article_f1": asdict(self.keep_all),
+            "ece": self.ece,
+        }
+
+
+def evaluate(model: LineClassifier, samples: Sequence[LabelledPage]) -> Evaluation:
+    """Score ``model`` on ``samples`` (as text) beside the keep-all and C4 baselines."""
+    pages = [text_only(s.page) for s in samples]
+    start = time.perf_counter()
+    proba = model.predict_proba(pages) if pages else np.zeros((0, len(LABELS)))
+    seconds = time.perf_counter() - start
+    predicted = [LABELS[i] for i in proba.argmax(axis=1)]
+    gold = [label for s in samples for label in s.labels]
+    ours: list[PageScore] = []
+    c4: list[PageScore] = []
+    keep: list[PageScore] = []
+    c4_pred: list[Label] = []
+    k = 0
+    for s in samples:
+        texts = s.page.texts
+        labels = predicted[k : k + len(texts)]
+        k += len(texts)
+        truth = gold_text(s)
+        kept = [t for t, y in zip(texts, labels, strict=True) if y is Label.ARTICLE]
+        ours.append(page_score("\n".join(kept), truth))
+        c4_mask = [c4_keep(t) for t in texts]
+        c4.append(page_score("\n".join(t for t, m in zip(texts, c4_mask, strict=True) if m), truth))
+        keep.append(page_score("\n".join(texts), truth))
+        c4_pred.extend(Label.ARTICLE if m else Label.BOILERPLATE for m in c4_mask)
+    gold_idx = np.array([LABELS.index(g) for g in gold], dtype=np.int64)
+    return Evaluation(
+        lines=LineReport.of(gold, predicted),
+        article_f1=ArticleF1.of(ours),
+        keep_all=ArticleF1.of(keep),
+        c4=ArticleF1.of(c4),
+        c4_lines=LineReport.of(gold, c4_pred),
+        ece=expected_calibration_error(proba, gold_idx),
+        pages=len(samples),
+        seconds=seconds,
+    )
+
+
+def _synth_samples(corpora: str | None, sites: int, part: str, seed: int) -> list[LabelledPage]:
+    if sites <= 0:
+        return []
+    if corpora is None:
+        raise ValueError("--synth-sites needs --corpora (the shared corpora folder)")
+    from classify.synth import SourcePool, generate_sites, site_split
+
+    pool = SourcePool.from_corpora(Path(corpora), articles_filter=site_split(part))
+    return list(generate_sites(pool, sites=sites, seed=seed))
+
+
+def train_and_save(
+    sample_paths: Sequence[str],
+    output: str | Path,
+    *,
+    heldout: Sequence[str] = (),
+    synth_sites: int = 0,
+    corpora: str | None = None,
+    config: ModelConfig | None = None,
+) -> str:
+    """Fit on the samples, evaluate on ``heldout``, save with a sidecar; return the report."""
+    samples = list(read_samples(sample_paths))
+    samples += _synth_samples(corpora, synth_sites, "train", seed=0)
+    if not samples:
+        raise ValueError("no training samples")
+    held = list(read_samples(heldout)) if heldout else []
+    held_synth = _synth_samples(corpora, max(synth_sites // 5, 0), "heldout", seed=1)
+    start = time.perf_counter()
+    model = LineClassifier(config=config).fit(
+        [text_only(s.page) for s in samples], [s.labels for s in samples]
+    )
+    fit_seconds = time.perf_counter() - start
+    report = [
+        f"trained on {len(samples)} pages, "
+        f"{sum(len(s.labels) for s in samples)} lines in {fit_seconds:.0f} s"
+    ]
+    scores: dict[str, Any] = {}
+    if held:
+        evaluation = evaluate(model, held)
+        scores["heldout"] = evaluation.scores()
+        report.append(evaluation.format(f"\n== held-out samples ({', '.join(heldout)}) =="))
+    if held_synth:
+        evaluation = evaluate(model, held_synth)
+        scores["heldout_synth"] = evaluation.scores()
+        report.append(evaluation.format("\n== held-out generated content-farm sites =="))
+    counts = {label.value: sum(s.labels.count(label) for s in samples) for label in LABELS}
+    save_model(
+        model,
+        output,
+        kind=MODEL_KIND,
+        metadata={
+            "labels": [label.value for label in LABELS],
+            "training": {
+                "samples": list(map(str, sample_paths)),
+                "synth_sites": synth_sites,
+                "pages": len(samples),
+                "lines_per_label": counts,
+                "digest_sha256": samples_digest(samples),
+                "heldout": list(map(str, heldout)),
+                "heldout_digest_sha256": samples_digest(held) if held else None,
+                "seconds": round(fit_seconds, 1),
+            },
+            "config": asdict(config or ModelConfig()),
+            "scores": scores,
+        },
+    )
+    report.append(f"\nwrote {output} and {Path(output).with_suffix('.json').name}")
+    return "\n".join(report)
+
+
+def evaluate_model(model_path: str, corpus: Sequence[str]) -> str:
+    """The report of ``classify evaluate``."""
+    path = DEFAULT_MODEL if model_path == "default" else Path(model_path)
+    scorer = Scorer.load(path)
+    samples = list(read_samples(corpus))
+    if not samples:
+        raise ValueError("no samples to evaluate on")
+    return evaluate(scorer.model, samples).format(f"== {', '.join(corpus)} ==")
