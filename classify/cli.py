@@ -20,6 +20,7 @@ from classify.inputs import InputError, InputRecord, ReadStats, read_inputs
 from classify.persist import ModelFileError
 from classify.records import LABELS, Label, PageResult
 from classify.samples import SampleFormatError
+from classify.template import TemplateIndexError
 
 log = logging.getLogger("classify")
 
@@ -137,28 +138,77 @@ def _score_records(scorer: Any, records: Iterable[InputRecord]) -> Iterator[Page
     yield from flush()
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    from classify.scorer import Scorer
+def _batch_templates(inputs: list[str], stdin_kind: str) -> tuple[Any, list[InputRecord] | None]:
+    """Pass 1 of batch mode: a site-template index over all the given pages.
 
-    scorer = Scorer.load(args.model)
+    Files are read twice (pass 1 here, pass 2 when scoring); standard input, which cannot be
+    read twice, is buffered and returned.
+    """
+    from classify.template import TemplateIndex
+
+    stats = ReadStats()
+    if "-" in inputs:
+        buffered = list(read_inputs(inputs, stats, stdin_kind=stdin_kind))
+        pages = [r.page for r in buffered if r.page is not None]
+        return TemplateIndex.build([_keyed(p) for p in pages]), buffered
+    records = read_inputs(inputs, stats, stdin_kind=stdin_kind)
+    return TemplateIndex.build(_keyed(r.page) for r in records if r.page is not None), None
+
+
+def _keyed(page: Any) -> Any:
+    from classify.scorer import _keyed as keyed
+
+    return keyed(page)
+
+
+def _is_single_page(inputs: list[str]) -> bool:
+    from classify.inputs import expand, input_kind
+
+    files = expand(inputs)
+    return len(files) == 1 and files[0] != "-" and input_kind(files[0]) in ("text", "html")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from classify.scorer import ScoreConfig, Scorer
+
     inputs = args.inputs or ["-"]
+    config = ScoreConfig(
+        headlines=not args.no_headlines,
+        max_junk=args.max_junk,
+        min_article_chars=args.min_article_chars,
+    )
+    buffered: list[InputRecord] | None = None
+    templates: Any = None
+    if args.templates:
+        from classify.template import TemplateIndex
+
+        templates = TemplateIndex.load(args.templates)
+    elif (
+        not args.no_templates
+        and not (inputs == ["-"] and args.stdin_format != "jsonl")
+        and not _is_single_page(inputs)
+    ):
+        templates, buffered = _batch_templates(inputs, args.stdin_format)
+    scorer = Scorer.load(args.model, config=config, templates=templates)
     fmt = args.format
     if fmt is None:
-        single_text = len(inputs) == 1 and not inputs[0].lower().endswith((".jsonl", ".jsonl.gz"))
         if args.output and args.output.endswith(".jsonl"):
             fmt = "jsonl"
-        elif args.explain:
-            fmt = "explain"
         else:
-            fmt = "text" if single_text else "jsonl"
+            fmt = "text" if _is_single_page(inputs) or inputs == ["-"] else "jsonl"
     if args.explain:
         fmt = "explain"
     stats = ReadStats()
-    records = read_inputs(inputs, stats, stdin_kind=args.stdin_format)
+    if buffered is not None:
+        records: Iterable[InputRecord] = buffered
+    else:
+        records = read_inputs(inputs, stats, stdin_kind=args.stdin_format)
     failed = 0
+    total = 0
     show_progress = sys.stderr.isatty() and not args.quiet
     with AtomicOutput(args.output) as out:
         for result in _progress(_score_records(scorer, records), show_progress):
+            total += 1
             if result.error is not None:
                 failed += 1
                 log.warning("%s: %s", result.id, result.error)
@@ -168,13 +218,71 @@ def cmd_score(args: argparse.Namespace) -> int:
             elif fmt == "explain":
                 out.write(explain(result))
             elif result.error is None:
-                out.write(result.article + "\n")
+                out.write(scorer.kept_article(result) + "\n")
     if stats.skipped:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(stats.skipped.items()))
         print(f"skipped records (not pages): {skipped}", file=sys.stderr)
     if failed:
-        print(f"{failed} of {stats.records} records failed (see 'error')", file=sys.stderr)
+        print(f"{failed} of {total} records failed (see 'error')", file=sys.stderr)
         return EXIT_RECORD_ERRORS
+    return EXIT_OK
+
+
+def cmd_templates_build(args: argparse.Namespace) -> int:
+    from classify.template import SqliteTemplateStore, TemplateIndex
+
+    stats = ReadStats()
+    pages = (_keyed(r.page) for r in read_inputs(args.inputs, stats) if r.page is not None)
+    if args.update:
+        with SqliteTemplateStore(args.output) as store:
+            added = store.add_many(pages)
+        print(f"added {added} pages to {args.output}", file=sys.stderr)
+        return EXIT_OK
+    if Path(args.output).exists() and not args.force:
+        raise CliError(f"{args.output} exists; use --update to add pages or --force to replace")
+    index = TemplateIndex.build(pages)
+    index.save(args.output)
+    print(
+        f"indexed {len(index.sites())} sites from {stats.records} records into {args.output}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_templates_show(args: argparse.Namespace) -> int:
+    from classify.template import TemplateIndex
+
+    index = TemplateIndex.load(args.index)
+    sites = [args.site] if args.site else index.sites()
+    for site in sites:
+        pages = index.site_pages(site)
+        print(f"{site}\t{pages} pages")
+        if args.site or len(sites) <= 5:
+            for text, share in index.top_lines(site, args.top):
+                print(f"  {share:6.1%}  {text}")
+    return EXIT_OK
+
+
+def cmd_headlines(args: argparse.Namespace) -> int:
+    from classify.headlines import load_headline_model
+
+    model = load_headline_model(args.model)
+    inputs = args.inputs or ["-"]
+    with AtomicOutput(args.output) as out:
+        for item in inputs:
+            data = sys.stdin.buffer.read() if item == "-" else Path(item).read_bytes()
+            lines = data.decode("utf-8", errors="replace").splitlines()
+            scores = model.score(lines).tolist() if lines else []
+            for text, score in zip(lines, scores, strict=True):
+                if args.format == "jsonl":
+                    out.write(
+                        json.dumps(
+                            {"text": text, "clickbait": round(float(score), 4)}, ensure_ascii=False
+                        )
+                        + "\n"
+                    )
+                else:
+                    out.write(f"{score:.4f}\t{text}\n")
     return EXIT_OK
 
 
@@ -195,7 +303,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classify.train import evaluate_model
 
-    print(evaluate_model(args.model, args.corpus))
+    print(evaluate_model(args.model, args.corpus, templates=not args.no_templates))
     return EXIT_OK
 
 
@@ -246,7 +354,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--no-lines", action="store_true", help="jsonl without per-line records")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    score.add_argument(
+        "--templates", metavar="INDEX", help="a site-template index from 'classify templates build'"
+    )
+    score.add_argument(
+        "--no-templates",
+        action="store_true",
+        help="do not learn site templates from the given pages (batch mode)",
+    )
+    score.add_argument("--no-headlines", action="store_true", help="no clickbait scores")
+    score.add_argument(
+        "--max-junk",
+        type=float,
+        metavar="X",
+        help="drop the article of pages whose junk score is above X",
+    )
+    score.add_argument(
+        "--min-article-chars",
+        type=int,
+        default=0,
+        metavar="N",
+        help="drop the article of pages keeping fewer than N characters",
+    )
     score.set_defaults(func=cmd_score)
+
+    templates = sub.add_parser("templates", help="site-template indexes")
+    tsub = templates.add_subparsers(dest="templates_command", required=True)
+    build = tsub.add_parser("build", help="index the template lines of sites from their pages")
+    build.add_argument("inputs", nargs="+", metavar="INPUT")
+    build.add_argument("-o", "--output", required=True, metavar="INDEX", help="SQLite file")
+    build.add_argument(
+        "--update", action="store_true", help="add the pages to an existing index (streaming mode)"
+    )
+    build.add_argument("--force", action="store_true", help="replace an existing index")
+    build.set_defaults(func=cmd_templates_build)
+    show = tsub.add_parser("show", help="a site's top template lines and their page shares")
+    show.add_argument("index")
+    show.add_argument("site", nargs="?")
+    show.add_argument("--top", type=int, default=20)
+    show.set_defaults(func=cmd_templates_show)
+
+    headlines = sub.add_parser("headlines", help="clickbait probability of headlines, one a line")
+    headlines.add_argument("inputs", nargs="*", metavar="FILE", help="files, or '-' for stdin")
+    headlines.add_argument("-o", "--output")
+    headlines.add_argument("--format", choices=("tsv", "jsonl"), default="tsv")
+    headlines.add_argument("--model", help="a headline model file you trust")
+    headlines.set_defaults(func=cmd_headlines)
 
     train = sub.add_parser("train", help="train a line model on labelled samples")
     train.add_argument("samples", nargs="+", help="labelled samples (.jsonl[.gz], .tsv, folders)")
@@ -264,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="score a model on labelled samples vs baselines")
     evaluate.add_argument("model", help="model file ('default' for the shipped one)")
     evaluate.add_argument("corpus", nargs="+", help="labelled samples (.jsonl[.gz], .tsv)")
+    evaluate.add_argument(
+        "--no-templates", action="store_true", help="skip the run with a batch site-template index"
+    )
     evaluate.set_defaults(func=cmd_evaluate)
 
     samples = sub.add_parser("samples", help="convert labelled samples between .tsv and .jsonl")
@@ -284,7 +440,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except (CliError, InputError, ModelFileError, SampleFormatError, FileNotFoundError) as exc:
+    except (
+        CliError,
+        InputError,
+        ModelFileError,
+        SampleFormatError,
+        FileNotFoundError,
+        TemplateIndexError,
+        ValueError,
+    ) as exc:
         print(f"classify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

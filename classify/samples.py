@@ -6,6 +6,9 @@ JSONL, one page per record::
      "lines": [{"text": "Home > News", "label": "boilerplate"}, ...],
      "truth": "optional gold article text"}
 
+A line may carry ``"dom"``: the :class:`~classify.records.DomFacts` fields of a line
+rendered from HTML (tag path, class tokens, link density, ...).
+
 Hand form (``.tsv``), one line each: ``label<TAB>text``. Lines starting with ``#`` are
 comments, except the header lines ``# id: ...``, ``# url: ...``, ``# site: ...``. A line
 ``---`` (alone) separates pages in one file. Blank lines are ignored.
@@ -18,10 +21,11 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from classify.records import LabelledPage, Line, Page, labels_from_strings
+from classify.records import DomFacts, LabelledPage, Line, Page, labels_from_strings
 
 _HEADER_KEYS = ("id", "url", "site")
 
@@ -47,9 +51,10 @@ def sample_from_record(record: dict[str, Any], where: str = "") -> LabelledPage:
     except ValueError as exc:
         raise SampleFormatError(f"{where}: {exc}") from None
     keep = [i for i, text in enumerate(texts) if text.strip()]
+    doms = [_dom_from(item.get("dom"), where) for item in lines]
     page = Page(
         id=str(record.get("id", "")),
-        lines=tuple(Line(texts[i].strip()) for i in keep),
+        lines=tuple(Line(texts[i].strip(), doms[i]) for i in keep),
         url=record.get("url"),
         site=record.get("site"),
         title=record.get("title"),
@@ -57,16 +62,30 @@ def sample_from_record(record: dict[str, Any], where: str = "") -> LabelledPage:
     return LabelledPage(page=page, labels=tuple(labels[i] for i in keep), truth=record.get("truth"))
 
 
+def _dom_from(value: Any, where: str) -> DomFacts | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SampleFormatError(f"{where}: 'dom' must be an object")
+    try:
+        return DomFacts(**value)
+    except TypeError as exc:
+        raise SampleFormatError(f"{where}: bad 'dom': {exc}") from None
+
+
 def sample_to_record(sample: LabelledPage) -> dict[str, Any]:
-    """The JSONL record of a sample."""
+    """The JSONL record of a sample (DOM facts kept when the lines have them)."""
     page = sample.page
     record: dict[str, Any] = {"id": page.id, "url": page.url, "site": page.site}
     if page.title is not None:
         record["title"] = page.title
-    record["lines"] = [
-        {"text": line.text, "label": label.value}
-        for line, label in zip(page.lines, sample.labels, strict=True)
-    ]
+    lines: list[dict[str, Any]] = []
+    for line, label in zip(page.lines, sample.labels, strict=True):
+        item: dict[str, Any] = {"text": line.text, "label": label.value}
+        if line.dom is not None:
+            item["dom"] = asdict(line.dom)
+        lines.append(item)
+    record["lines"] = lines
     if sample.truth is not None:
         record["truth"] = sample.truth
     return record

@@ -58,7 +58,7 @@ def test_missing_tab_and_bad_json(tmp_path: Path) -> None:
         list(read_tsv(path))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"lines": [}\n', encoding="utf-8")
-    with pytest.raises(SampleFormatError, match="bad.jsonl:1: invalid JSON"):
+    with pytest.raises(SampleFormatError, match=r"bad\.jsonl:1: invalid JSON"):
         list(read_samples([bad]))
 
 
