@@ -51,14 +51,24 @@ class InputError(ValueError):
     """An input cannot be read at all (missing file, unknown kind)."""
 
 
+BINARY_CONTROL_SHARE_DEFAULT = 0.1  # text has tabs and newlines, not 10% other control bytes
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13))
+
+
 def _decode(data: bytes, where: str) -> str:
+    """Text from bytes: UTF-8, else cp1252; binary data (NULs, control bytes) is an error."""
+    head = data[:4096]
+    if head and (
+        b"\x00" in head
+        and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        or len(head) - len(head.translate(None, _CONTROL_BYTES))
+        > BINARY_CONTROL_SHARE_DEFAULT * len(head)
+    ):
+        raise ValueError(f"{where}: binary data, not text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    if b"\x00" in data[:4096]:
-        raise ValueError(f"{where}: binary data, not text")
-    return data.decode("cp1252", errors="replace")
+        return data.decode("cp1252", errors="replace")
 
 
 def _page_from_record(record: dict[str, Any], default_id: str) -> InputRecord:

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classify.cli import main
+
+from .conftest import SEED
+
+
+def test_score_text_page_prints_article(small_model_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    code = main(["score", str(SEED), "--model", str(small_model_path), "-q"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "MOSCOW (AP)" in out
+
+
+def test_score_jsonl_one_record_per_input_in_order(tmp_path: Path, small_model_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    seed = SEED.read_text(encoding="utf-8")
+    src.write_text(
+        "\n".join([json.dumps({"id": "seed", "text": seed}), "{broken",
+                   json.dumps({"id": "empty", "text": ""})]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    out = tmp_path / "out.jsonl"
+    code = main(["score", str(src), "-o", str(out), "--model", str(small_model_path), "-q"])
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert code == 1  # one record failed, and says so
+    assert [r["id"] for r in records] == ["seed", "in.jsonl:2", "empty"]
+    assert "error" in records[1] and "error" not in records[0]
+    first = records[0]
+    assert {"id", "url", "article", "title", "lines", "verdict"} <= set(first)
+    line = first["lines"][0]
+    assert set(line) >= {"text", "label", "p", "decided_by"}
+    assert set(line["p"]) == {"article", "title", "link", "boilerplate"}
+    assert records[2]["lines"] == [] and records[2]["article"] == ""
+
+
+def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path, small_model_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(tmp_path / "nope.txt"), "-o", str(out),
+                 "--model", str(small_model_path)]) == 2  # fmt: skip
+    assert capsys.readouterr().err.startswith("classify: error: no such input")
+    assert not out.exists()
+    assert main(["score", str(SEED), "--model", str(tmp_path / "missing.joblib")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+
+
+def test_explain_shows_labels_and_probabilities(small_model_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    assert main(["score", str(SEED), "--explain", "--model", str(small_model_path), "-q"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# ")
+    assert any(line.startswith("article ") for line in out)
+
+
+def test_samples_convert_round_trip(tmp_path: Path) -> None:
+    seed_tsv = Path(__file__).resolve().parent.parent / "data" / "test" / "seed.tsv"
+    jsonl = tmp_path / "seed.jsonl"
+    assert main(["samples", str(seed_tsv), "-o", str(jsonl)]) == 0
+    back = tmp_path / "seed.tsv"
+    assert main(["samples", str(jsonl), "-o", str(back)]) == 0
+    assert [ln.split("\t")[0] for ln in back.read_text().splitlines() if "\t" in ln] == [
+        ln.split("\t")[0] for ln in seed_tsv.read_text().splitlines() if "\t" in ln
+    ]
+
+
+def test_headlines_command(tmp_path: Path) -> None:
+    src = tmp_path / "h.txt"
+    src.write_text("Parliament passes the budget\n\nYou won't believe what this cat did\n")
+    run = subprocess.run([sys.executable, "-m", "classify.cli", "headlines", str(src)],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    rows = [line.split("\t", 1) for line in run.stdout.splitlines()]
+    assert [r[1] for r in rows] == ["Parliament passes the budget", "",
+                                   "You won't believe what this cat did"]  # fmt: skip
+    assert float(rows[2][0]) > float(rows[0][0])

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classify.persist import ModelFileError
+from classify.records import LABELS, DecidedBy, Label, Page
+from classify.scorer import Scorer, ScoreConfig, page_verdict
+
+from .conftest import SEED
+
+
+def test_score_gives_every_line_a_label_and_probabilities(small_model_path: Path) -> None:
+    scorer = Scorer.load(small_model_path)
+    text = SEED.read_text(encoding="utf-8")
+    result = scorer.score(text, url="https://example.org/a")
+    assert len(result.lines) == len([t for t in text.splitlines() if t.strip()])
+    for line in result.lines:
+        assert set(line.probabilities) == set(LABELS)
+        assert sum(line.probabilities.values()) == pytest.approx(1.0)
+        assert line.label is max(line.probabilities, key=line.probabilities.__getitem__)
+        assert line.decided_by is DecidedBy.MODEL
+    assert result.article == "\n".join(r.text for r in result.lines if r.label is Label.ARTICLE)
+
+
+def test_score_many_keeps_input_order_and_batches(small_model_path: Path) -> None:
+    scorer = Scorer.load(small_model_path, config=ScoreConfig(batch_size=2))
+    pages = [Page(id=str(i), lines=()) for i in range(3)]
+    texts = ["Home\nA sentence about the weather today, which was wet.", "x"]
+    results = list(scorer.score_many([*pages, *texts]))
+    assert [r.id for r in results[:3]] == ["0", "1", "2"]
+    assert len(results) == 5
+    assert results[0].lines == () and results[0].article == ""
+
+
+def test_score_many_rejects_a_lone_string(small_model_path: Path) -> None:
+    scorer = Scorer.load(small_model_path)
+    with pytest.raises(TypeError, match="use score\\(\\) for one page"):
+        list(scorer.score_many("just one page"))
+    with pytest.raises(TypeError, match="decode bytes first"):
+        scorer.score(b"bytes")  # type: ignore[arg-type]
+
+
+def test_scorer_pickles_without_its_model_and_reloads(small_model_path: Path) -> None:
+    scorer = Scorer.load(small_model_path)
+    blob = pickle.dumps(scorer)
+    assert len(blob) < 5_000
+    clone = pickle.loads(blob)
+    text = "Home\nThe river rose by two metres overnight, officials said on Monday."
+    a = scorer.score(text)
+    b = clone.score(text)
+    assert [line.label for line in a.lines] == [line.label for line in b.lines]
+
+
+def test_load_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="no such model file"):
+        Scorer.load(tmp_path / "missing.joblib")
+    bad = tmp_path / "bad.joblib"
+    bad.write_bytes(b"not a pickle")
+    with pytest.raises(ModelFileError, match="no metadata sidecar"):
+        Scorer.load(bad)
+    bad.with_suffix(".json").write_text('{"kind": "lines"}', encoding="utf-8")
+    with pytest.raises(ModelFileError, match="cannot load model"):
+        Scorer.load(bad)
+    bad.with_suffix(".json").write_text('{"kind": "headlines"}', encoding="utf-8")
+    with pytest.raises(ModelFileError, match="a 'headlines' model, expected 'lines'"):
+        Scorer.load(bad)
+
+
+def test_verdict_and_filters(small_model_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    scorer = Scorer.load(small_model_path, config=ScoreConfig(min_article_chars=10**6))
+    result = scorer.score(text)
+    verdict = result.verdict
+    assert 0.0 <= float(verdict["junk"]) <= 1.0  # type: ignore[arg-type]
+    assert verdict["kept"] is False
+    assert "chars <" in str(verdict["dropped_because"])
+    assert scorer.kept_article(result) == ""
+    assert result.article  # the lines keep their labels; only the kept text is dropped
+    links = [line for line in result.lines if line.label in (Label.LINK, Label.TITLE)]
+    assert links and all(line.clickbait is not None for line in links)
+
+
+def test_junk_rises_with_links_and_falls_with_article() -> None:
+    scorer_free = page_verdict  # pure function of a result
+    from classify.records import LineResult, PageResult
+
+    def result(labels: list[Label]) -> PageResult:
+        p = {label: 0.25 for label in LABELS}
+        lines = tuple(LineResult(text="x" * 80, label=lab, probabilities=p) for lab in labels)
+        return PageResult(id="p", url=None, site=None, lines=lines)
+
+    clean = scorer_free(result([Label.TITLE] + [Label.ARTICLE] * 10))
+    farm = scorer_free(result([Label.TITLE] + [Label.ARTICLE] * 2 + [Label.LINK] * 20))
+    assert float(farm["junk"]) > float(clean["junk"])  # type: ignore[arg-type]
+    assert np.isclose(float(clean["article_share"]), 10 / 11)  # type: ignore[arg-type]
