@@ -59,8 +59,7 @@ def _decode(data: bytes, where: str) -> str:
     """Text from bytes: UTF-8, else cp1252; binary data (NULs, control bytes) is an error."""
     head = data[:4096]
     if head and (
-        b"\x00" in head
-        and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        (b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")))
         or len(head) - len(head.translate(None, _CONTROL_BYTES))
         > BINARY_CONTROL_SHARE_DEFAULT * len(head)
     ):

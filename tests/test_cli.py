@@ -12,8 +12,9 @@ from classify.cli import main
 from .conftest import SEED
 
 
-def test_score_text_page_prints_article(small_model_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_score_text_page_prints_article(
+    small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["score", str(SEED), "--model", str(small_model_path), "-q"])
     out = capsys.readouterr().out
     assert code == 0
@@ -24,10 +25,16 @@ def test_score_jsonl_one_record_per_input_in_order(tmp_path: Path, small_model_p
     src = tmp_path / "in.jsonl"
     seed = SEED.read_text(encoding="utf-8")
     src.write_text(
-        "\n".join([json.dumps({"id": "seed", "text": seed}), "{broken",
-                   json.dumps({"id": "empty", "text": ""})]) + "\n",
+        "\n".join(
+            [
+                json.dumps({"id": "seed", "text": seed}),
+                "{broken",
+                json.dumps({"id": "empty", "text": ""}),
+            ]
+        )
+        + "\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     out = tmp_path / "out.jsonl"
     code = main(["score", str(src), "-o", str(out), "--model", str(small_model_path), "-q"])
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -42,19 +49,25 @@ def test_score_jsonl_one_record_per_input_in_order(tmp_path: Path, small_model_p
     assert records[2]["lines"] == [] and records[2]["article"] == ""
 
 
-def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path, small_model_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_usage_errors_exit_2_and_write_nothing(
+    tmp_path: Path, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out.jsonl"
-    assert main(["score", str(tmp_path / "nope.txt"), "-o", str(out),
-                 "--model", str(small_model_path)]) == 2  # fmt: skip
+    assert (
+        main(
+            ["score", str(tmp_path / "nope.txt"), "-o", str(out), "--model", str(small_model_path)]
+        )
+        == 2
+    )
     assert capsys.readouterr().err.startswith("classify: error: no such input")
     assert not out.exists()
     assert main(["score", str(SEED), "--model", str(tmp_path / "missing.joblib")]) == 2
     assert "no such model file" in capsys.readouterr().err
 
 
-def test_explain_shows_labels_and_probabilities(small_model_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_explain_shows_labels_and_probabilities(
+    small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["score", str(SEED), "--explain", "--model", str(small_model_path), "-q"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("# ")
@@ -75,10 +88,17 @@ def test_samples_convert_round_trip(tmp_path: Path) -> None:
 def test_headlines_command(tmp_path: Path) -> None:
     src = tmp_path / "h.txt"
     src.write_text("Parliament passes the budget\n\nYou won't believe what this cat did\n")
-    run = subprocess.run([sys.executable, "-m", "classify.cli", "headlines", str(src)],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "classify.cli", "headlines", str(src)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     rows = [line.split("\t", 1) for line in run.stdout.splitlines()]
-    assert [r[1] for r in rows] == ["Parliament passes the budget", "",
-                                   "You won't believe what this cat did"]  # fmt: skip
+    assert [r[1] for r in rows] == [
+        "Parliament passes the budget",
+        "",
+        "You won't believe what this cat did",
+    ]
     assert float(rows[2][0]) > float(rows[0][0])

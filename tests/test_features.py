@@ -25,8 +25,15 @@ def _col(name: str) -> int:
 
 
 def test_shape_features_read_symbols_and_punctuation() -> None:
-    texts = ["veryGood! (7483)", "- A headline here", "A full sentence ends here.", "1. Item",
-             "© 2024 Example", "日本語のテキスト。", "😀"]  # fmt: skip
+    texts = [
+        "veryGood! (7483)",
+        "- A headline here",
+        "A full sentence ends here.",
+        "1. Item",
+        "© 2024 Example",
+        "日本語のテキスト。",
+        "😀",
+    ]
     x = shape_features(texts)
     assert x.shape == (len(texts), len(SHAPE_NAMES))
     assert x[0, _col("ends_digit_paren")] == 1 and x[0, _col("digit_share")] == 4 / 16
@@ -57,8 +64,12 @@ def test_shift_and_window_stay_inside_each_page() -> None:
 
 def test_coherence_is_high_for_on_topic_lines_and_zero_for_off_topic() -> None:
     story = "the council voted on the new bridge budget for the river crossing"
-    texts = [story, story.replace("voted", "argued"), "bridge budget vote delayed by council",
-             "celebrity wedding photos stun fans"]  # fmt: skip
+    texts = [
+        story,
+        story.replace("voted", "argued"),
+        "bridge budget vote delayed by council",
+        "celebrity wedding photos stun fans",
+    ]
     words = WordTfidf(min_df=1, max_features=1000).fit(texts)
     m = words.transform(texts)
     coh = coherence(m, np.array([1.0, 1.0, 0.0, 0.0]), np.zeros(4, dtype=np.int64), 1)
@@ -67,9 +78,17 @@ def test_coherence_is_high_for_on_topic_lines_and_zero_for_off_topic() -> None:
 
 
 def test_featurizer_one_row_per_line_and_rejects_a_lone_page() -> None:
-    pages = [_page("Home > News", "A story about the river bridge budget.", "Related",
-                   "Celebrity news today", pid="a", title="River bridge"),
-             _page("Another story about a bridge and a river vote.", pid="b")]  # fmt: skip
+    pages = [
+        _page(
+            "Home > News",
+            "A story about the river bridge budget.",
+            "Related",
+            "Celebrity news today",
+            pid="a",
+            title="River bridge",
+        ),
+        _page("Another story about a bridge and a river vote.", pid="b"),
+    ]
     featurizer = LineFeaturizer(config=FeatureConfig(word_min_df=1)).fit(pages)
     x = featurizer.transform(pages)
     assert x.shape[0] == 5

@@ -7,8 +7,9 @@ from classify.model import LineClassifier, ModelConfig
 from classify.records import LABELS, Label, Line, Page
 
 
-def test_probabilities_cover_every_label_and_sum_to_one(small_model: LineClassifier,
-                                                          train_samples: list) -> None:  # fmt: skip
+def test_probabilities_cover_every_label_and_sum_to_one(
+    small_model: LineClassifier, train_samples: list
+) -> None:
     pages = [s.page for s in train_samples[:3]]
     proba = small_model.predict_proba(pages)
     assert proba.shape == (sum(len(p.lines) for p in pages), len(LABELS))

@@ -17,8 +17,12 @@ from classify.samples import (
 
 
 def _sample() -> LabelledPage:
-    page = Page(id="p1", lines=(Line("Home > News"), Line("A story about rain.")),
-                url="https://x.example/a", site="x.example")  # fmt: skip
+    page = Page(
+        id="p1",
+        lines=(Line("Home > News"), Line("A story about rain.")),
+        url="https://x.example/a",
+        site="x.example",
+    )
     return LabelledPage(page=page, labels=(Label.BOILERPLATE, Label.ARTICLE))
 
 

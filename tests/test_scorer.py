@@ -8,7 +8,7 @@ import pytest
 
 from classify.persist import ModelFileError
 from classify.records import LABELS, DecidedBy, Label, Page
-from classify.scorer import Scorer, ScoreConfig, page_verdict
+from classify.scorer import ScoreConfig, Scorer, page_verdict
 
 from .conftest import SEED
 

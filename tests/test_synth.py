@@ -292,30 +292,58 @@ def test_from_corpora_reads_corpus_records(tmp_path: Path) -> None:
     _write_gz(
         tmp_path / "wcxb_dev.jsonl.gz",
         [
-            {"id": "1", "source": "wcxb_dev", "site": "a.com", "page_type": "article",
-             "title": "A real headline from page one",
-             "truth": "\n".join(["A real headline from page one", *body])},
-            {"id": "2", "source": "wcxb_dev", "site": "b.com", "page_type": "product",
-             "title": "A product page title here", "truth": "\n".join(body)},
-            {"id": "3", "source": "wcxb_dev", "site": "c.com", "page_type": "article",
-             "title": "Too short to use as an article", "truth": "One.\nTwo."},
+            {
+                "id": "1",
+                "source": "wcxb_dev",
+                "site": "a.com",
+                "page_type": "article",
+                "title": "A real headline from page one",
+                "truth": "\n".join(["A real headline from page one", *body]),
+            },
+            {
+                "id": "2",
+                "source": "wcxb_dev",
+                "site": "b.com",
+                "page_type": "product",
+                "title": "A product page title here",
+                "truth": "\n".join(body),
+            },
+            {
+                "id": "3",
+                "source": "wcxb_dev",
+                "site": "c.com",
+                "page_type": "article",
+                "title": "Too short to use as an article",
+                "truth": "One.\nTwo.",
+            },
         ],
-    )  # fmt: skip
+    )
     _write_gz(
         tmp_path / "cleaneval.jsonl.gz",
         [
-            {"id": "d1", "source": "cleaneval", "site": "d.com", "html": "<title>x</title>",
-             "truth": "\n".join(["A Short Heading Line Here", "____", *body])},
-            {"id": "d2", "source": "cleaneval", "site": "e.com",
-             "html": "<html><title>Some Site | The HTML title of the page</title></html>",
-             "truth": "\n".join(body)},
+            {
+                "id": "d1",
+                "source": "cleaneval",
+                "site": "d.com",
+                "html": "<title>x</title>",
+                "truth": "\n".join(["A Short Heading Line Here", "____", *body]),
+            },
+            {
+                "id": "d2",
+                "source": "cleaneval",
+                "site": "e.com",
+                "html": "<html><title>Some Site | The HTML title of the page</title></html>",
+                "truth": "\n".join(body),
+            },
         ],
-    )  # fmt: skip
+    )
     _write_gz(
         tmp_path / "clickbait_chakraborty.jsonl.gz",
-        [{"text": "You won't believe what this cat did next", "label": "clickbait"},
-         {"text": "Short", "label": "news"}],
-    )  # fmt: skip
+        [
+            {"text": "You won't believe what this cat did next", "label": "clickbait"},
+            {"text": "Short", "label": "news"},
+        ],
+    )
     pool = SourcePool.from_corpora(tmp_path)
     by_id = {a.source_id: a for a in pool.articles}
     assert set(by_id) == {"wcxb_dev:1", "cleaneval:d1", "cleaneval:d2"}

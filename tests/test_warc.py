@@ -473,10 +473,12 @@ def test_other_record_types(tmp_path: Path) -> None:
     )
     writer.write_record(
         writer.create_warc_record(
-            "dns:a.example", "response", payload=io.BytesIO(b"a.example. 60 IN A 1.2.3.4"),
+            "dns:a.example",
+            "response",
+            payload=io.BytesIO(b"a.example. 60 IN A 1.2.3.4"),
             warc_content_type="text/dns",
         )
-    )  # fmt: skip
+    )
     out, stats = _read(_write(tmp_path, "t.warc.gz", buf.getvalue()))
     assert out == []
     assert dict(stats.skipped) == {
@@ -504,9 +506,11 @@ def test_wet(tmp_path: Path) -> None:
             )
             writer.write_record(record)
         bad = writer.create_warc_record(
-            "http://a.example/bad", "conversion", payload=io.BytesIO(b"ok \xff\xfe bytes\n"),
+            "http://a.example/bad",
+            "conversion",
+            payload=io.BytesIO(b"ok \xff\xfe bytes\n"),
             warc_content_type="text/plain",
-        )  # fmt: skip
+        )
         writer.write_record(bad)
     stats = ReadStats()
     out = list(read_wet(path, stats))
