@@ -31,7 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import pairwise, repeat
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -458,6 +458,9 @@ def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarr
     return out
 
 
+COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the lines x pages product to one chunk's pages
+
+
 def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
     """Cosine of each line's word vector with its page's weighted centroid, itself excluded."""
     n = words.shape[0]
@@ -466,7 +469,16 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
     assign = sp.csr_matrix((weights, (page_of, np.arange(n))), shape=(n_pages, n))
     centroids = (assign @ words).tocsr()
     cent_norm2 = np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel()
-    dots = np.asarray((words @ centroids.T)[np.arange(n), page_of]).ravel()
+    dots = np.zeros(n)
+    bounds = np.searchsorted(page_of, np.arange(0, n_pages + 1, COHERENCE_CHUNK_PAGES_DEFAULT))
+    bounds = np.append(bounds, n)
+    for lo, hi in pairwise(bounds):
+        if hi <= lo:
+            continue
+        first = int(page_of[lo])
+        last = int(page_of[hi - 1]) + 1
+        block = (words[lo:hi] @ centroids[first:last].T).toarray()
+        dots[lo:hi] = block[np.arange(hi - lo), page_of[lo:hi] - first]
     self_norm2 = np.asarray(words.multiply(words).sum(axis=1)).ravel()
     rest_norm2 = cent_norm2[page_of] - 2 * weights * dots + weights**2 * self_norm2
     rest_dot = dots - weights * self_norm2

@@ -42,6 +42,13 @@ _CHARSET_SNIFF_BYTES_DEFAULT = 4096
 
 _NOSCRIPT_FALLBACK_CHARS_DEFAULT = 200
 """Below this much text, render ``<noscript>`` content too: the page is built by script."""
+_LIBXML_MAX_DEPTH = 2048
+"""libxml2 (huge mode) stops building the tree, and drops the rest, past this depth."""
+_FLATTEN_DEPTH_DEFAULT = 512
+"""Nesting kept when flattening a too-deep page: far below libxml2's limit, and deeper
+blocks add nothing to a line but ``depth``."""
+_FLATTEN_CLOSE_SEARCH_DEFAULT = 256
+"""Open elements searched for an end tag's match: bounds the cost of stray end tags."""
 
 _SKIP_TAGS = (
     "head",
@@ -154,6 +161,7 @@ _BLOCKS = frozenset(
 _BREAKS = frozenset({"br", "hr"})
 
 _F_LIST, _F_HEADING, _F_TABLE, _F_CHROME, _F_PRE = 1, 2, 4, 8, 16
+_F_DOM = _F_LIST | _F_HEADING | _F_TABLE | _F_CHROME
 _TAG_FLAGS: dict[str, int] = {
     **{t: _F_LIST for t in _LISTS},
     **{t: _F_HEADING for t in _HEADINGS},
@@ -169,6 +177,14 @@ _HIDDEN_ATTRS_XPATH = etree.XPath("//@style|//@hidden|//@aria-hidden")
 """Attributes that may hide an element; selecting attributes is ~5x faster than predicates."""
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TITLE_XPATH = etree.XPath("(/html/head/title | //title)[1]")
+_NOSCRIPT_OPEN = re.compile(rb"<noscript", re.I)
+_TAG_SCAN = re.compile(r"<(?:(/?)([A-Za-z][A-Za-z0-9:-]*)([^>]*)>|!--.*?-->|[!?][^>]*>)", re.S)
+"""A start or end tag (name, attributes), or a comment / doctype / processing instruction."""
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta"}
+    | {"param", "source", "track", "wbr"}
+)
+_RAW_TEXT_TAGS = frozenset({"script", "style", "textarea", "title", "xmp", "plaintext"})
 _TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.I)
@@ -198,6 +214,20 @@ class RenderOptions:
 _PLAIN = RenderOptions()
 
 
+class _Caches:
+    """Per-render memo tables (internal): most blocks of a page share few distinct values."""
+
+    __slots__ = ("facts", "merged", "own")
+
+    def __init__(self) -> None:
+        self.own: dict[str, str] = {}
+        """Raw ``class id`` attribute string -> its tokens, space-joined."""
+        self.merged: dict[tuple[str, str], str] = {}
+        """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
+        self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
+        """Identical facts share one :class:`DomFacts` object."""
+
+
 class _Frame:
     """An open block element during the walk (internal, one per block).
 
@@ -206,8 +236,8 @@ class _Frame:
     """
 
     __slots__ = (
-        "_facts",
         "_last",
+        "_static",
         "_tokens",
         "depth",
         "el",
@@ -222,8 +252,8 @@ class _Frame:
         self.tag = tag
         self.el = el
         self.parent = parent
-        self._tokens: tuple[str, ...] | None = None
-        self._facts: tuple[str, str] | None = None
+        self._tokens: str | None = None
+        self._static: tuple[str, str, int, int] | None = None
         self._last: DomFacts | None = None
         self.li_started = False
         if parent is None:
@@ -235,57 +265,73 @@ class _Frame:
             self.depth = parent.depth + 1
             self.li = self if tag == "li" else parent.li
 
-    def _own_tokens(self, cache: dict[str, list[str]]) -> list[str]:
-        cls = self.el.get("class")
-        ident = self.el.get("id")
-        if not (cls or ident):
-            return []
-        raw = f"{cls or ''} {ident or ''}"
-        own = cache.get(raw)
-        if own is None:
-            own = [t for t in _TOKEN_SPLIT.split(raw.lower()) if t and not t.isdigit()]
-            cache[raw] = own
-        return own
-
-    def tokens(self, cache: dict[str, list[str]]) -> tuple[str, ...]:
+    def tokens(self, caches: _Caches) -> str:
         chain: list[_Frame] = []
         node: _Frame | None = self
         while node is not None and node._tokens is None:
             chain.append(node)
             node = node.parent
-        inherited: tuple[str, ...] = () if node is None else node._tokens or ()
+        inherited = "" if node is None else node._tokens or ""
+        own_cache = caches.own
+        merged_cache = caches.merged
         for item in reversed(chain):
-            own = item._own_tokens(cache)
-            if own:
-                merged = dict.fromkeys(own)
-                merged.update(dict.fromkeys(inherited))
-                inherited = tuple(merged)[:_CLASS_TOKENS_DEFAULT]
+            attrib = item.el.attrib
+            cls = attrib.get("class")
+            ident = attrib.get("id")
+            if cls or ident:
+                raw = f"{cls or ''} {ident or ''}"
+                own = own_cache.get(raw)
+                if own is None:
+                    own = " ".join(
+                        t for t in _TOKEN_SPLIT.split(raw.lower()) if t and not t.isdigit()
+                    )
+                    own_cache[raw] = own
+                if own:
+                    key = (own, inherited)
+                    merged = merged_cache.get(key)
+                    if merged is None:
+                        both = dict.fromkeys(own.split())
+                        both.update(dict.fromkeys(inherited.split()))
+                        merged = " ".join(list(both)[:_CLASS_TOKENS_DEFAULT])
+                        merged_cache[key] = merged
+                    inherited = merged
             item._tokens = inherited
         return inherited
 
-    def facts(self, link_density: float, cache: dict[str, list[str]]) -> DomFacts:
+    def _key(self, caches: _Caches) -> tuple[str, str, int, int]:
+        """What the facts of this block's lines share: path, tokens, flags, depth."""
+        tags: list[str] = []
+        node: _Frame | None = self
+        while node is not None and len(tags) < _PATH_TAGS_DEFAULT and node.tag != "html":
+            tags.append(node.tag)
+            node = node.parent
+        tags.reverse()
+        key = (">".join(tags), self.tokens(caches), self.flags & _F_DOM, self.depth)
+        self._static = key
+        return key
+
+    def facts(self, link_density: float, caches: _Caches) -> DomFacts:
         last = self._last
         if last is not None and last.link_density == link_density:
             return last
-        if self._facts is None:
-            path: list[str] = []
-            node: _Frame | None = self
-            while node is not None and len(path) < _PATH_TAGS_DEFAULT and node.tag != "html":
-                path.append(node.tag)
-                node = node.parent
-            self._facts = (">".join(reversed(path)), " ".join(self.tokens(cache)))
-        f = self.flags
-        self._last = DomFacts(
-            tag_path=self._facts[0],
-            class_tokens=self._facts[1],
-            link_density=link_density,
-            in_list=bool(f & _F_LIST),
-            in_heading=bool(f & _F_HEADING),
-            in_table=bool(f & _F_TABLE),
-            in_chrome=bool(f & _F_CHROME),
-            depth=self.depth,
-        )
-        return self._last
+        static = self._static or self._key(caches)
+        key = (static, link_density)
+        found = caches.facts.get(key)
+        if found is None:
+            path, tokens, flags, depth = static
+            found = DomFacts(
+                tag_path=path,
+                class_tokens=tokens,
+                link_density=link_density,
+                in_list=bool(flags & _F_LIST),
+                in_heading=bool(flags & _F_HEADING),
+                in_table=bool(flags & _F_TABLE),
+                in_chrome=bool(flags & _F_CHROME),
+                depth=depth,
+            )
+            caches.facts[key] = found
+        self._last = found
+        return found
 
 
 def decode_html(data: bytes) -> str:
@@ -315,13 +361,15 @@ def decode_html(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _parse(html: str | bytes) -> etree._Element | None:
+def _to_utf8(html: str | bytes) -> bytes:
     text = decode_html(html) if isinstance(html, bytes) else html
     if "\x00" in text:
         text = text.replace("\x00", " ")
-    data = text.encode("utf-8", errors="replace")
-    if not data.strip():
-        return None
+    return text.encode("utf-8", errors="replace")
+
+
+def _parse_utf8(data: bytes) -> tuple[etree._Element | None, bool]:
+    """Parse UTF-8 HTML; also whether libxml2 stopped at its nesting-depth limit."""
     parser = etree.HTMLParser(
         encoding="utf-8",
         remove_comments=True,
@@ -334,7 +382,77 @@ def _parse(html: str | bytes) -> etree._Element | None:
         root = etree.fromstring(data, parser)
     except (etree.LxmlError, ValueError) as exc:
         raise RenderError(f"cannot parse HTML ({len(data)} bytes): {exc}") from exc
+    last = parser.error_log.last_error
+    too_deep = last is not None and last.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT
+    return root, too_deep
+
+
+def _parse(data: bytes) -> etree._Element | None:
+    """Parse UTF-8 HTML. Past libxml2's nesting limit (it stops building the tree there and
+    drops everything after), parse again with the deep tags flattened (see
+    :func:`flatten_deep`); raise :class:`RenderError` if even that is cut."""
+    if not data.strip():
+        return None
+    root, too_deep = _parse_utf8(data)
+    if too_deep:
+        flat = flatten_deep(data.decode("utf-8", errors="replace")).encode("utf-8")
+        root, too_deep = _parse_utf8(flat)
+        if too_deep:
+            raise RenderError(f"nesting deeper than {_LIBXML_MAX_DEPTH} levels, even flattened")
     return root
+
+
+def flatten_deep(html: str, max_depth: int = _FLATTEN_DEPTH_DEFAULT) -> str:
+    """Drop the start and end tags of elements nested deeper than ``max_depth`` (text kept).
+
+    Open elements are tracked with a tag scanner (void and self-closed tags, comments and
+    the raw text of ``script``/``style``/... handled); an end tag closes the nearest open
+    element of its name within :data:`_FLATTEN_CLOSE_SEARCH_DEFAULT` levels. Implied end
+    tags (``<p>``, ``<li>``) are not modelled, so the depth counted here is never below the
+    parser's: flattening errs towards dropping more tags, never fewer.
+    """
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []
+    pos = 0
+    n = len(html)
+    while pos < n:
+        m = _TAG_SCAN.search(html, pos)
+        if m is None:
+            break
+        out.append(html[pos : m.start()])
+        pos = m.end()
+        name = m.group(2)
+        if name is None:  # comment, doctype or processing instruction
+            out.append(m.group(0))
+            continue
+        name = name.lower()
+        if m.group(1):  # end tag
+            low = max(0, len(stack) - _FLATTEN_CLOSE_SEARCH_DEFAULT)
+            for i in range(len(stack) - 1, low - 1, -1):
+                if stack[i][0] == name:
+                    if stack[i][1]:
+                        out.append(m.group(0))
+                    del stack[i:]
+                    break
+            else:
+                out.append(m.group(0))
+            continue
+        if name in _VOID_TAGS or m.group(3).rstrip().endswith("/"):
+            out.append(m.group(0))
+            continue
+        keep = len(stack) < max_depth
+        if keep:
+            out.append(m.group(0))
+        if name in _RAW_TEXT_TAGS:  # never visible: dropped whole when too deep
+            end = re.compile(rf"</{name}\s*>", re.I).search(html, pos)
+            stop = n if end is None else end.end()
+            if keep:
+                out.append(html[pos:stop])
+            pos = stop
+            continue
+        stack.append((name, keep))
+    out.append(html[pos:])
+    return "".join(out)
 
 
 def _drop_keep_tail(el: etree._Element) -> None:
@@ -397,27 +515,32 @@ def wrap_text(text: str, width: int) -> list[str]:
     return out
 
 
-def _visible_chars(parts: list[str]) -> int:
-    return sum(len(p) - p.count(" ") - p.count("\n") - p.count("\t") - p.count("\r") for p in parts)
-
-
 def _emit(
     out: list[Line],
     frame: _Frame,
     raw: str,
     linked: list[str],
     options: RenderOptions,
-    cache: dict[str, list[str]],
+    caches: _Caches,
 ) -> None:
     if frame.flags & _F_PRE:
         pieces = [p for p in (" ".join(q.split()) for q in raw.splitlines()) if p]
+        total = sum(len(p) - p.count(" ") for p in pieces)
     else:
-        pieces = [" ".join(raw.split())]
-    total = sum(len(p) - p.count(" ") for p in pieces)
-    density = min(1.0, _visible_chars(linked) / total) if linked and total else 0.0
-    facts = frame.facts(round(density, 4), cache)
+        text = " ".join(raw.split())
+        pieces = [text]
+        total = len(text) - text.count(" ")
+    density = 0.0
+    if linked and total:
+        lk = "".join(linked)
+        visible = len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
+        density = round(min(1.0, visible / total), 4)
+    facts = frame.facts(density, caches)
     bullets = options.bullets
     wrap = options.wrap
+    if not bullets and wrap is None:
+        out.extend([Line(piece, facts) for piece in pieces])
+        return
     li = frame.li
     for piece in pieces:
         text = piece
@@ -433,14 +556,14 @@ def _emit(
 def _render_lines(
     root: etree._Element, options: RenderOptions, skip: tuple[str, ...] = _SKIP_TAGS
 ) -> list[Line]:
-    _drop_hidden(root)
     etree.strip_elements(root, *skip, with_tail=False)
+    _drop_hidden(root)  # after the strip: fewer elements to search
     etree.strip_tags(root, *_INLINE_UNWRAP)
 
     blocks = _BLOCKS
     breaks = _BREAKS
     out: list[Line] = []
-    cache: dict[str, list[str]] = {}
+    caches = _Caches()
     segs: list[str] = []
     linked: list[str] = []
     anchors = 0
@@ -452,9 +575,10 @@ def _render_lines(
         if event == "start":
             if tag in blocks:
                 if segs:
-                    raw = "".join(segs)
-                    if frame is not None and not raw.isspace():
-                        _emit(out, frame, raw, linked, options, cache)
+                    if frame is not None:
+                        raw = "".join(segs)
+                        if not raw.isspace():
+                            _emit(out, frame, raw, linked, options, caches)
                     segs.clear()
                     linked.clear()
                 frame = _Frame(tag, el, frame)
@@ -463,9 +587,10 @@ def _render_lines(
                 anchors += 1
             elif tag in breaks:
                 if segs:
-                    raw = "".join(segs)
-                    if frame is not None and not raw.isspace():
-                        _emit(out, frame, raw, linked, options, cache)
+                    if frame is not None:
+                        raw = "".join(segs)
+                        if not raw.isspace():
+                            _emit(out, frame, raw, linked, options, caches)
                     segs.clear()
                     linked.clear()
                 continue
@@ -477,9 +602,10 @@ def _render_lines(
         else:
             if tag in blocks:
                 if segs:
-                    raw = "".join(segs)
-                    if frame is not None and not raw.isspace():
-                        _emit(out, frame, raw, linked, options, cache)
+                    if frame is not None:
+                        raw = "".join(segs)
+                        if not raw.isspace():
+                            _emit(out, frame, raw, linked, options, caches)
                     segs.clear()
                     linked.clear()
                 stack.pop()
@@ -494,7 +620,7 @@ def _render_lines(
     if segs and frame is not None:
         raw = "".join(segs)
         if not raw.isspace():
-            _emit(out, frame, raw, linked, options, cache)
+            _emit(out, frame, raw, linked, options, caches)
     return out
 
 
@@ -508,22 +634,25 @@ def render_html(
 ) -> Page:
     """Render HTML to a :class:`Page` of visible text blocks with their DOM facts.
 
-    Raises :class:`RenderError` only when lxml cannot parse the input at all; empty or
-    garbage input gives a page with few or no lines.
+    Raises :class:`RenderError` only when lxml cannot parse the input at all, or when its
+    nesting is too deep even after flattening; empty or garbage input gives a page with few
+    or no lines.
     """
-    root = _parse(html)
+    data = _to_utf8(html)
+    root = _parse(data)
     if root is None:
         return Page(id=id, lines=(), url=url, site=site, title=None)
     title = _title(root)
-    has_noscript = root.find(".//noscript") is not None
-    lines = tuple(_render_lines(root, options))
-    if has_noscript and sum(len(line.text) for line in lines) < _NOSCRIPT_FALLBACK_CHARS_DEFAULT:
+    lines = _render_lines(root, options)
+    if sum(len(line.text) for line in lines) < _NOSCRIPT_FALLBACK_CHARS_DEFAULT and (
+        _NOSCRIPT_OPEN.search(data) is not None
+    ):
         # script-built page (e.g. a forum app) that serves its content in <noscript>
-        root = _parse(html)
+        root = _parse(data)
         if root is not None:
             skip = tuple(t for t in _SKIP_TAGS if t != "noscript")
-            lines = tuple(_render_lines(root, options, skip))
-    return Page(id=id, lines=lines, url=url, site=site, title=title)
+            lines = _render_lines(root, options, skip)
+    return Page(id=id, lines=tuple(lines), url=url, site=site, title=title)
 
 
 def html_to_text(html: str | bytes, *, options: RenderOptions = _PLAIN) -> str:
