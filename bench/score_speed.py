@@ -1,0 +1,118 @@
+"""Text scoring speed and memory, beside the C4 line rule, on the same pages in one run.
+
+Pages: the article pages of ../shared/corpora rendered to text (one block per line) whose
+text is 2-10 KB, i.e. typical news pages. Prints pages/s and lines/s single-process for:
+classify (model only; model + clickbait headlines + verdict) and the C4 rule; then streams
+``--stream`` pages (the same pages repeated) through ``Scorer.score_many`` in a child
+process and prints its peak RSS.
+
+    python bench/score_speed.py [--model PATH] [--pages 500] [--stream 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import subprocess
+import sys
+import time
+from itertools import cycle, islice
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+def typical_pages(limit: int) -> list[str]:
+    from classify.render import html_to_text
+
+    out: list[str] = []
+    for name in ("wcxb_dev", "cleanportal", "cleaneval"):
+        with gzip.open(CORPORA / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
+            for raw in fh:
+                record = json.loads(raw)
+                if record.get("page_type", "article") != "article":
+                    continue
+                text = html_to_text(record["html"])
+                if 2_000 <= len(text.encode("utf-8")) <= 10_000:
+                    out.append(text)
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def c4_rule(texts: list[str]) -> int:
+    from classify.evaluate import c4_keep
+
+    kept = 0
+    for text in texts:
+        kept += sum(1 for line in text.splitlines() if line.strip() and c4_keep(line.strip()))
+    return kept
+
+
+def timed(label: str, fn: object, texts: list[str], lines: int) -> None:
+    start = time.perf_counter()
+    fn(texts)  # type: ignore[operator]
+    seconds = time.perf_counter() - start
+    print(f"{label:<34} {len(texts) / seconds:>9.0f} pages/s {lines / seconds:>11.0f} lines/s")
+
+
+def stream_child(model: str | None, pages_file: str, count: int) -> None:
+    from classify.scorer import Scorer
+
+    texts = Path(pages_file).read_text(encoding="utf-8").split("\f")
+    scorer = Scorer.load(model)
+    start = time.perf_counter()
+    n = 0
+    for _ in scorer.score_many(islice(cycle(texts), count)):
+        n += 1
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"streamed {n} pages in {seconds:.1f} s ({n / seconds:.0f} pages/s), "
+          f"peak RSS {peak:.0f} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", help="model file (default: the shipped model)")
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--stream", type=int, default=10_000)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        stream_child(args.model, args.child[0], int(args.child[1]))
+        return 0
+
+    from classify.scorer import Scorer, ScoreConfig
+
+    texts = typical_pages(args.pages)
+    lines = sum(1 for t in texts for line in t.splitlines() if line.strip())
+    kb = sum(len(t.encode("utf-8")) for t in texts) / len(texts) / 1024
+    print(f"{len(texts)} pages, {lines / len(texts):.0f} lines and {kb:.1f} KB of text per page")
+    bare = Scorer.load(args.model, config=ScoreConfig(headlines=False))
+    full = Scorer.load(args.model)
+    full.score("warm up\nthe headline model")
+    bare.score("warm up")
+
+    def run(scorer: Scorer) -> object:
+        return lambda ts: sum(1 for _ in scorer.score_many(ts))
+
+    print(f"{'system':<34} {'speed':>15} {'':>19}")
+    timed("c4-rule", c4_rule, texts, lines)
+    timed("classify (lines only)", run(bare), texts, lines)
+    timed("classify (lines + clickbait)", run(full), texts, lines)
+    pages_file = ROOT / "work-data" / "bench-pages.txt"
+    pages_file.parent.mkdir(exist_ok=True)
+    pages_file.write_text("\f".join(texts), encoding="utf-8")
+    cmd = [sys.executable, __file__, "--child", str(pages_file), str(args.stream)]
+    if args.model:
+        cmd += ["--model", args.model]
+    subprocess.run(cmd, check=True)
+    pages_file.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
