@@ -21,6 +21,15 @@ Rules:
 * ``class_tokens``: class and id tokens of the block, then of its block ancestors
   (nearest first), lowercased, split on non-alphanumerics, without pure numbers, deduped,
   at most :data:`_CLASS_TOKENS_DEFAULT`.
+* Nesting deeper than libxml2's limit (2048 levels; it stops building the tree there and
+  silently drops the rest of the page): the page is parsed again with the tags below
+  :data:`_FLATTEN_DEPTH_DEFAULT` levels removed (:func:`flatten_deep`), so all text is kept;
+  :class:`RenderError` if even that is cut.
+
+Speed: the open blocks are parallel stacks; path, class tokens and facts are computed only
+for blocks that hold a line, memoised per page (class strings, token merges) and identical
+:class:`~classify.records.DomFacts` are one shared object. The lxml parse is about 40% of
+the time on typical pages.
 """
 
 from __future__ import annotations
@@ -214,126 +223,6 @@ class RenderOptions:
 _PLAIN = RenderOptions()
 
 
-class _Caches:
-    """Per-render memo tables (internal): most blocks of a page share few distinct values."""
-
-    __slots__ = ("facts", "merged", "own")
-
-    def __init__(self) -> None:
-        self.own: dict[str, str] = {}
-        """Raw ``class id`` attribute string -> its tokens, space-joined."""
-        self.merged: dict[tuple[str, str], str] = {}
-        """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
-        self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
-        """Identical facts share one :class:`DomFacts` object."""
-
-
-class _Frame:
-    """An open block element during the walk (internal, one per block).
-
-    Path and class tokens are computed only for blocks that hold a line, walking up the
-    parents iteratively (no recursion, for very deep pages).
-    """
-
-    __slots__ = (
-        "_last",
-        "_static",
-        "_tokens",
-        "depth",
-        "el",
-        "flags",
-        "li",
-        "li_started",
-        "parent",
-        "tag",
-    )
-
-    def __init__(self, tag: str, el: etree._Element, parent: _Frame | None) -> None:
-        self.tag = tag
-        self.el = el
-        self.parent = parent
-        self._tokens: str | None = None
-        self._static: tuple[str, str, int, int] | None = None
-        self._last: DomFacts | None = None
-        self.li_started = False
-        if parent is None:
-            self.flags = _TAG_FLAGS.get(tag, 0)
-            self.depth = 0
-            self.li: _Frame | None = self if tag == "li" else None
-        else:
-            self.flags = parent.flags | _TAG_FLAGS.get(tag, 0)
-            self.depth = parent.depth + 1
-            self.li = self if tag == "li" else parent.li
-
-    def tokens(self, caches: _Caches) -> str:
-        chain: list[_Frame] = []
-        node: _Frame | None = self
-        while node is not None and node._tokens is None:
-            chain.append(node)
-            node = node.parent
-        inherited = "" if node is None else node._tokens or ""
-        own_cache = caches.own
-        merged_cache = caches.merged
-        for item in reversed(chain):
-            attrib = item.el.attrib
-            cls = attrib.get("class")
-            ident = attrib.get("id")
-            if cls or ident:
-                raw = f"{cls or ''} {ident or ''}"
-                own = own_cache.get(raw)
-                if own is None:
-                    own = " ".join(
-                        t for t in _TOKEN_SPLIT.split(raw.lower()) if t and not t.isdigit()
-                    )
-                    own_cache[raw] = own
-                if own:
-                    key = (own, inherited)
-                    merged = merged_cache.get(key)
-                    if merged is None:
-                        both = dict.fromkeys(own.split())
-                        both.update(dict.fromkeys(inherited.split()))
-                        merged = " ".join(list(both)[:_CLASS_TOKENS_DEFAULT])
-                        merged_cache[key] = merged
-                    inherited = merged
-            item._tokens = inherited
-        return inherited
-
-    def _key(self, caches: _Caches) -> tuple[str, str, int, int]:
-        """What the facts of this block's lines share: path, tokens, flags, depth."""
-        tags: list[str] = []
-        node: _Frame | None = self
-        while node is not None and len(tags) < _PATH_TAGS_DEFAULT and node.tag != "html":
-            tags.append(node.tag)
-            node = node.parent
-        tags.reverse()
-        key = (">".join(tags), self.tokens(caches), self.flags & _F_DOM, self.depth)
-        self._static = key
-        return key
-
-    def facts(self, link_density: float, caches: _Caches) -> DomFacts:
-        last = self._last
-        if last is not None and last.link_density == link_density:
-            return last
-        static = self._static or self._key(caches)
-        key = (static, link_density)
-        found = caches.facts.get(key)
-        if found is None:
-            path, tokens, flags, depth = static
-            found = DomFacts(
-                tag_path=path,
-                class_tokens=tokens,
-                link_density=link_density,
-                in_list=bool(flags & _F_LIST),
-                in_heading=bool(flags & _F_HEADING),
-                in_table=bool(flags & _F_TABLE),
-                in_chrome=bool(flags & _F_CHROME),
-                depth=depth,
-            )
-            caches.facts[key] = found
-        self._last = found
-        return found
-
-
 def decode_html(data: bytes) -> str:
     """Decode page bytes: BOM, else valid UTF-8, else the declared charset, else UTF-8 lossy.
 
@@ -515,42 +404,157 @@ def wrap_text(text: str, width: int) -> list[str]:
     return out
 
 
-def _emit(
-    out: list[Line],
-    frame: _Frame,
-    raw: str,
-    linked: list[str],
-    options: RenderOptions,
-    caches: _Caches,
-) -> None:
-    if frame.flags & _F_PRE:
-        pieces = [p for p in (" ".join(q.split()) for q in raw.splitlines()) if p]
-        total = sum(len(p) - p.count(" ") for p in pieces)
-    else:
-        text = " ".join(raw.split())
-        pieces = [text]
-        total = len(text) - text.count(" ")
-    density = 0.0
-    if linked and total:
-        lk = "".join(linked)
-        visible = len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
-        density = round(min(1.0, visible / total), 4)
-    facts = frame.facts(density, caches)
-    bullets = options.bullets
-    wrap = options.wrap
-    if not bullets and wrap is None:
-        out.extend([Line(piece, facts) for piece in pieces])
-        return
-    li = frame.li
-    for piece in pieces:
-        text = piece
-        if bullets and li is not None and not li.li_started:
-            li.li_started = True
-            text = bullets + piece
-        if wrap is not None and len(text) > wrap:
-            out.extend(Line(part, facts) for part in wrap_text(text, wrap))
+class _Walk:
+    """The open block elements during one walk, as parallel stacks (internal).
+
+    Index ``i`` is the block at depth ``i`` (``html`` at 0). Class tokens and the shared
+    part of the facts are computed only for blocks that hold a line, and then cached at
+    their level until the block closes; identical facts share one :class:`DomFacts`.
+    """
+
+    __slots__ = (
+        "els",
+        "facts",
+        "flags",
+        "keys",
+        "li_of",
+        "li_started",
+        "merged",
+        "options",
+        "out",
+        "own",
+        "tags",
+        "tokens",
+    )
+
+    def __init__(self, options: RenderOptions) -> None:
+        self.options = options
+        self.out: list[Line] = []
+        self.tags: list[str] = []
+        self.els: list[etree._Element] = []
+        self.flags: list[int] = []
+        self.tokens: list[str | None] = []
+        self.keys: list[tuple[str, str, int, int] | None] = []
+        self.li_of: list[int] = []
+        """Level of the nearest ``<li>`` at or above each level, or -1."""
+        self.li_started: list[bool] = []
+        self.own: dict[str, str] = {}
+        """Raw ``class id`` attribute string -> its tokens, space-joined."""
+        self.merged: dict[tuple[str, str], str] = {}
+        """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
+        self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
+
+    def push(self, tag: str, el: etree._Element) -> None:
+        tags = self.tags
+        level = len(tags)
+        tags.append(tag)
+        self.els.append(el)
+        if level:
+            self.flags.append(self.flags[-1] | _TAG_FLAGS.get(tag, 0))
+            self.li_of.append(level if tag == "li" else self.li_of[-1])
         else:
-            out.append(Line(text, facts))
+            self.flags.append(_TAG_FLAGS.get(tag, 0))
+            self.li_of.append(0 if tag == "li" else -1)
+        self.tokens.append(None)
+        self.keys.append(None)
+        self.li_started.append(False)
+
+    def pop(self) -> None:
+        level = len(self.tags) - 1
+        del self.tags[level], self.els[level], self.flags[level], self.tokens[level]
+        del self.keys[level], self.li_of[level], self.li_started[level]
+
+    def _tokens(self, level: int) -> str:
+        tokens = self.tokens
+        j = level
+        while j >= 0 and tokens[j] is None:
+            j -= 1
+        inherited = (tokens[j] or "") if j >= 0 else ""
+        own_cache = self.own
+        merged_cache = self.merged
+        for i in range(j + 1, level + 1):
+            el = self.els[i]
+            cls = el.get("class")
+            ident = el.get("id")
+            if cls or ident:
+                raw = f"{cls or ''} {ident or ''}"
+                own = own_cache.get(raw)
+                if own is None:
+                    own = " ".join(
+                        t for t in _TOKEN_SPLIT.split(raw.lower()) if t and not t.isdigit()
+                    )
+                    own_cache[raw] = own
+                if own:
+                    pair = (own, inherited)
+                    merged = merged_cache.get(pair)
+                    if merged is None:
+                        both = dict.fromkeys(own.split())
+                        both.update(dict.fromkeys(inherited.split()))
+                        merged = " ".join(list(both)[:_CLASS_TOKENS_DEFAULT])
+                        merged_cache[pair] = merged
+                    inherited = merged
+            tokens[i] = inherited
+        return inherited
+
+    def _facts(self, level: int, link_density: float) -> DomFacts:
+        static = self.keys[level]
+        if static is None:
+            tags = self.tags
+            start = max(level + 1 - _PATH_TAGS_DEFAULT, 1 if tags[0] == "html" else 0)
+            path = ">".join(tags[start : level + 1])
+            static = (path, self._tokens(level), self.flags[level] & _F_DOM, level)
+            self.keys[level] = static
+        key = (static, link_density)
+        found = self.facts.get(key)
+        if found is None:
+            path, tokens, flags, depth = static
+            found = DomFacts(
+                tag_path=path,
+                class_tokens=tokens,
+                link_density=link_density,
+                in_list=bool(flags & _F_LIST),
+                in_heading=bool(flags & _F_HEADING),
+                in_table=bool(flags & _F_TABLE),
+                in_chrome=bool(flags & _F_CHROME),
+                depth=depth,
+            )
+            self.facts[key] = found
+        return found
+
+    def emit(self, raw: str, linked: list[str]) -> None:
+        """Write the text gathered in the innermost open block as line(s)."""
+        level = len(self.tags) - 1
+        if level < 0 or raw.isspace():
+            return
+        if self.flags[level] & _F_PRE:
+            pieces = [p for p in (" ".join(q.split()) for q in raw.splitlines()) if p]
+            total = sum(len(p) - p.count(" ") for p in pieces)
+        else:
+            text = " ".join(raw.split())
+            pieces = [text]
+            total = len(text) - text.count(" ")
+        density = 0.0
+        if linked and total:
+            lk = "".join(linked)
+            visible = len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
+            density = round(min(1.0, visible / total), 4)
+        facts = self._facts(level, density)
+        out = self.out
+        bullets = self.options.bullets
+        wrap = self.options.wrap
+        if not bullets and wrap is None:
+            out.extend([Line(piece, facts) for piece in pieces])
+            return
+        li = self.li_of[level]
+        for piece in pieces:
+            text = piece
+            if bullets and li >= 0 and not self.li_started[li]:
+                self.li_started[li] = True
+                text = bullets + piece
+            if wrap is not None and len(text) > wrap:
+                out.extend(Line(part, facts) for part in wrap_text(text, wrap))
+            else:
+                out.append(Line(text, facts))
 
 
 def _render_lines(
@@ -562,66 +566,52 @@ def _render_lines(
 
     blocks = _BLOCKS
     breaks = _BREAKS
-    out: list[Line] = []
-    caches = _Caches()
+    walk = _Walk(options)
+    emit = walk.emit
+    open_tags = walk.tags
     segs: list[str] = []
     linked: list[str] = []
     anchors = 0
-    stack: list[_Frame] = []
-    frame: _Frame | None = None
 
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag
         if event == "start":
             if tag in blocks:
                 if segs:
-                    if frame is not None:
-                        raw = "".join(segs)
-                        if not raw.isspace():
-                            _emit(out, frame, raw, linked, options, caches)
+                    emit("".join(segs), linked)
                     segs.clear()
                     linked.clear()
-                frame = _Frame(tag, el, frame)
-                stack.append(frame)
+                walk.push(tag, el)
             elif tag == "a":
                 anchors += 1
             elif tag in breaks:
                 if segs:
-                    if frame is not None:
-                        raw = "".join(segs)
-                        if not raw.isspace():
-                            _emit(out, frame, raw, linked, options, caches)
+                    emit("".join(segs), linked)
                     segs.clear()
                     linked.clear()
                 continue
             text = el.text
-            if text and frame is not None:
+            if text and open_tags:
                 segs.append(text)
                 if anchors:
                     linked.append(text)
         else:
             if tag in blocks:
                 if segs:
-                    if frame is not None:
-                        raw = "".join(segs)
-                        if not raw.isspace():
-                            _emit(out, frame, raw, linked, options, caches)
+                    emit("".join(segs), linked)
                     segs.clear()
                     linked.clear()
-                stack.pop()
-                frame = stack[-1] if stack else None
+                walk.pop()
             elif tag == "a":
                 anchors -= 1
             tail = el.tail
-            if tail and frame is not None:
+            if tail and open_tags:
                 segs.append(tail)
                 if anchors:
                     linked.append(tail)
-    if segs and frame is not None:
-        raw = "".join(segs)
-        if not raw.isspace():
-            _emit(out, frame, raw, linked, options, caches)
-    return out
+    if segs:
+        emit("".join(segs), linked)
+    return walk.out
 
 
 def render_html(

@@ -4,7 +4,14 @@ import os
 
 import pytest
 
-from classify.render import RenderError, RenderOptions, html_to_text, render_html, wrap_text
+from classify.render import (
+    RenderError,
+    RenderOptions,
+    flatten_deep,
+    html_to_text,
+    render_html,
+    wrap_text,
+)
 
 
 def texts(html: str | bytes, **kw: object) -> list[str]:
@@ -124,10 +131,10 @@ def test_empty_inputs() -> None:
 
 
 def test_deep_nesting_does_not_recurse() -> None:
-    # libxml2 stops building the tree past its depth limit; what came before survives
+    # libxml2 stops building the tree past depth 2048: the page is flattened and parsed again
     html = "<body><p>start</p>" + "<div><span>" * 10_000 + "x" + "</span></div>" * 10_000
     page = render_html(html)
-    assert page.texts[0] == "start"
+    assert page.texts == ["start", "x"]
     html = "<body><p>start</p>" + "<div>" * 1_500 + "mid" + "</div>" * 1_500 + "<p>end</p>"
     assert render_html(html).texts == ["start", "mid", "end"]
 
@@ -162,3 +169,36 @@ def test_noscript_fallback_for_script_built_pages() -> None:
     assert render_html(html).texts == [("served for crawlers " * 5).strip()]
     html = "<body><p>" + "normal page text " * 20 + "</p><noscript>enable JS</noscript></body>"
     assert "enable JS" not in render_html(html).texts
+
+
+def test_deep_nesting_keeps_text_after_the_deep_part() -> None:
+    deep = "<div class='d'>" * 10_000 + "<p>Deep text</p>" + "</div>" * 10_000
+    html = "<html><body><p>start</p>" + deep + "<p>end</p></body></html>"
+    page = render_html(html.encode())
+    assert page.texts == ["start", "Deep text", "end"]
+    dom = page.lines[1].dom
+    assert dom is not None and dom.depth <= 520 and dom.class_tokens == "d"
+
+
+def test_flatten_deep_bounds_depth_and_keeps_text() -> None:
+    html = "<!doctype html><body>" + "<div><br><img src=x/>" * 50 + "t" + "</div>" * 50
+    html += "<script>if (a < b) { x = '<div>'; }</script><!-- <div> --><p>after</p>"
+    flat = flatten_deep(html, max_depth=10)
+    assert flat.count("<div>") == 9 + 2 and flat.count("</div>") == 9  # +2: script, comment
+    assert flat.count("<br>") == 50 and "t" in flat and "<p>after</p>" in flat
+    assert "x = '<div>'" in flat and "<!-- <div> -->" in flat
+    assert flatten_deep(html, max_depth=100) == html
+    # stray end tags are kept for the parser to ignore
+    assert flatten_deep("<p>a</b></p>") == "<p>a</b></p>"
+
+
+def test_identical_facts_are_shared() -> None:
+    page = render_html("<ul>" + "<li><a href=x>item</a></li>" * 20 + "</ul><p>x</p><p>y</p>")
+    facts = {id(line.dom) for line in page.lines}
+    assert len(facts) == 2
+    assert page.lines[-1].dom is page.lines[-2].dom
+
+
+def test_noscript_fallback_with_bytes_and_upper_case() -> None:
+    html = b"<body><div id=app></div><NOSCRIPT><p>" + b"for crawlers " * 20 + b"</p></NOSCRIPT>"
+    assert render_html(html).texts == [("for crawlers " * 20).strip()]
