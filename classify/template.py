@@ -377,6 +377,9 @@ class PageDigest:
     """Sorted distinct hashes of the long lines; empty when the page has too few."""
     band_keys: U64
     """MinHash LSH keys of ``signature`` (empty when it is)."""
+    informative: npt.NDArray[np.bool_]
+    """Per line: its normalised text has letters (a line of digits and punctuation, such as
+    "1." or "$145", folds to the same text as the site's counters and is never template)."""
 
     @property
     def countable(self) -> bool:
@@ -393,9 +396,14 @@ def digest_page(page: Page, config: TemplateConfig) -> PageDigest:
     fingerprint = _hash_bytes(unique.astype("<u8").tobytes())
     lengths = np.fromiter(map(len, norms), dtype=np.int64, count=len(norms))
     long_hashes = _longest(hashes, lengths, config)
+    informative = np.fromiter(
+        (n not in (b"", b"0") for n in norms), dtype=np.bool_, count=len(norms)
+    )
     if long_hashes.size >= config.signature_min_lines:
-        return PageDigest(site, hashes, unique, fingerprint, long_hashes, _band_keys(long_hashes))
-    return PageDigest(site, hashes, unique, fingerprint, _EMPTY_U64, _EMPTY_U64)
+        return PageDigest(
+            site, hashes, unique, fingerprint, long_hashes, _band_keys(long_hashes), informative
+        )
+    return PageDigest(site, hashes, unique, fingerprint, _EMPTY_U64, _EMPTY_U64, informative)
 
 
 def _longest(hashes: U64, lengths: I64, config: TemplateConfig) -> U64:
@@ -429,6 +437,8 @@ class TemplateLookup:
     """How many other (collapsed) pages the site has: the share denominator."""
     known: bool
     """The page (or a near-duplicate) was counted, so its own cluster was excluded."""
+    informative: npt.NDArray[np.bool_]
+    """Per line: whether it can be template at all (see :class:`PageDigest`)."""
 
     @property
     def shares(self) -> npt.NDArray[np.float64]:
@@ -441,7 +451,7 @@ class TemplateLookup:
         """Lines whose share reaches ``template_share`` on a site with ``min_pages`` others."""
         if self.pages < max(config.min_pages, 1):
             return np.zeros(self.counts.size, dtype=np.bool_)
-        return self.shares >= config.template_share
+        return (self.shares >= config.template_share) & self.informative
 
 
 class TemplateQueries(ABC):
@@ -491,14 +501,16 @@ class TemplateQueries(ABC):
         digest = page if isinstance(page, PageDigest) else self.digest(page)
         n_lines = digest.line_hashes.size
         if digest.site is None or n_lines == 0:
-            return TemplateLookup(digest.site, np.zeros(n_lines, np.uint32), 0, False)
+            return TemplateLookup(
+                digest.site, np.zeros(n_lines, np.uint32), 0, False, digest.informative
+            )
         pages, unique_counts = self._line_counts(digest.site, digest.unique)
         known = pages > 0 and self._is_known(digest.site, digest)
         if known:
             unique_counts = np.maximum(unique_counts.astype(np.int64) - 1, 0).astype(np.uint32)
             pages -= 1
         counts = unique_counts[np.searchsorted(digest.unique, digest.line_hashes)]
-        return TemplateLookup(digest.site, counts, pages, known)
+        return TemplateLookup(digest.site, counts, pages, known, digest.informative)
 
     def counts(self, page: Page) -> npt.NDArray[np.uint32]:
         """For each line, on how many other (collapsed) pages of the site it occurs."""
