@@ -431,17 +431,23 @@ def shift_rows(values: np.ndarray, page_of: np.ndarray, offset: int) -> np.ndarr
 
 def window_mean(values: np.ndarray, page_of: np.ndarray, radius: int) -> np.ndarray:
     """Mean of ``values`` over the lines within ``radius`` in the same page, the line excluded."""
-    total = np.zeros_like(values, dtype=np.float64)
-    count = np.zeros(len(values), dtype=np.float64)
-    ones = np.ones(len(values), dtype=np.float64)
-    for off in range(1, radius + 1):
-        for o in (off, -off):
-            total += shift_rows(values.astype(np.float64), page_of, o)
-            count += shift_rows(ones, page_of, o)
+    n = len(values)
+    if n == 0:
+        return np.zeros_like(values, dtype=np.float64)
+    vals = values.astype(np.float64)
+    idx = np.arange(n)
+    starts = np.r_[True, page_of[1:] != page_of[:-1]]
+    first = np.maximum.accumulate(np.where(starts, idx, 0))
+    ends = np.r_[page_of[1:] != page_of[:-1], True]
+    last = np.minimum.accumulate(np.where(ends, idx, n - 1)[::-1])[::-1]
+    lo = np.maximum(idx - radius, first)
+    hi = np.minimum(idx + radius, last)
+    cum = np.concatenate([np.zeros((1, *vals.shape[1:])), np.cumsum(vals, axis=0)])
+    total = cum[hi + 1] - cum[lo] - vals
+    count = (hi - lo).astype(np.float64)
     count[count == 0] = 1.0
-    if values.ndim == 2:
-        return total / count[:, None]
-    return total / count
+    out: np.ndarray = total / (count[:, None] if vals.ndim == 2 else count)
+    return out
 
 
 def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:

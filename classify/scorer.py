@@ -183,14 +183,17 @@ class Scorer:
                 # a line on most of the site's pages is template: never article or title
                 rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
                 rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
-        best = rows.argmax(axis=1) if len(rows) else np.zeros(0, dtype=np.int64)
+        best = rows.argmax(axis=1).tolist() if len(rows) else []
+        probs = rows.tolist()
+        share_list = shares.tolist() if shares is not None else None
+        decided_list = decided.tolist()
         lines = tuple(
             LineResult(
                 text=line.text,
-                label=LABELS[int(best[i])],
-                probabilities={label: float(p) for label, p in zip(LABELS, rows[i], strict=True)},
-                decided_by=DecidedBy.SITE_TEMPLATE if decided[i] else DecidedBy.MODEL,
-                template_share=None if shares is None else float(shares[i]),
+                label=LABELS[best[i]],
+                probabilities=dict(zip(LABELS, probs[i], strict=True)),
+                decided_by=_BY_TEMPLATE if decided_list[i] else _BY_MODEL,
+                template_share=None if share_list is None else share_list[i],
             )
             for i, line in enumerate(page.lines)
         )
@@ -232,6 +235,8 @@ def _keyed(page: Page) -> Page:
     return replace(page, site=key) if key is not None else page
 
 
+_BY_TEMPLATE = DecidedBy.SITE_TEMPLATE
+_BY_MODEL = DecidedBy.MODEL
 _TEXT_COLUMNS = np.array([LABELS.index(Label.ARTICLE), LABELS.index(Label.TITLE)])
 _HEADLINE_LABELS = (Label.TITLE, Label.LINK)
 
