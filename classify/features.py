@@ -495,6 +495,23 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
     return np.clip(out, 0.0, 1.0)
 
 
+def relative_to_body(
+    values: np.ndarray, body: np.ndarray, page_of: np.ndarray, n_pages: int
+) -> np.ndarray:
+    """``values`` over the page's mean value on its body lines (``body`` weights), in [0, 2].
+
+    Coherence depends on the page (vocabulary, length); relative to the body it says "as
+    on-topic as the story" (about 1) or "off-topic" (near 0) on any page.
+    """
+    if len(values) == 0:
+        return np.zeros(0)
+    weight = np.bincount(page_of, weights=body, minlength=n_pages)
+    total = np.bincount(page_of, weights=body * values, minlength=n_pages)
+    mean = np.where(weight > 0, total / np.maximum(weight, 1e-12), 0.0)[page_of]
+    out: np.ndarray = np.where(mean > 1e-6, np.clip(values / np.maximum(mean, 1e-6), 0, 2), 0.0)
+    return out
+
+
 def _segment_ids(page_of: np.ndarray, mask: np.ndarray, lookback: int) -> np.ndarray:
     """Index of the nearest earlier line with ``mask`` in the same page (within lookback), or -1."""
     n = len(mask)
@@ -615,6 +632,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         long_line = (n_words >= cfg.body_min_words).astype(np.float64)
         coh = coherence(words, long_line * np.minimum(n_words, 60.0), page_of, n_pages)
         coh_all = coherence(words, np.ones(n), page_of, n_pages)
+        coh_rel = relative_to_body(coh, long_line, page_of, n_pages)
         chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
         max_chars = np.zeros(n_pages)
         np.maximum.at(max_chars, page_of, chars)
@@ -671,6 +689,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                     coh,
                     coh_all,
                     np.sqrt(coh),
+                    coh_rel,
+                    coh_rel < 0.35,
                     long_line,
                     page_mean(long_line, page_of, n_pages),
                     chars / np.maximum(max_chars[page_of], 1.0),

@@ -31,6 +31,7 @@ from classify.features import (
     Recurrence,
     coherence,
     page_mean,
+    relative_to_body,
     shift_rows,
     window_mean,
 )
@@ -74,7 +75,9 @@ def _context_block(
             best = max(best, title[i])
         before_title = running
     n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
-    coh = coherence(words, article * np.minimum(n_words, 60.0), page_of, n_pages)
+    body = article * np.minimum(n_words, 60.0)
+    coh = coherence(words, body, page_of, n_pages)
+    coh_rel = relative_to_body(coh, body, page_of, n_pages)
     return np.hstack(
         [
             shift_rows(proba, page_of, -1),
@@ -87,6 +90,8 @@ def _context_block(
             before_title[:, None],
             coh[:, None],
             np.sqrt(coh)[:, None],
+            coh_rel[:, None],
+            (coh_rel < 0.35)[:, None],
         ]
     )
 
@@ -128,16 +133,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         pages: Sequence[Page],
         labels: Sequence[Sequence[Label]],
         recurrence: Sequence[Recurrence | None] | None = None,
+        page_weights: Sequence[float] | None = None,
     ) -> LineClassifier:
+        """Fit on pages and their line labels; ``page_weights`` scale each page's lines."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed epoch budget
-            return self._fit(pages, labels, recurrence)
+            return self._fit(pages, labels, recurrence, page_weights)
 
     def _fit(
         self,
         pages: Sequence[Page],
         labels: Sequence[Sequence[Label]],
         recurrence: Sequence[Recurrence | None] | None,
+        page_weights: Sequence[float] | None,
     ) -> LineClassifier:
         cfg = self.config or ModelConfig()
         if isinstance(pages, Page) or isinstance(labels, str):
@@ -159,6 +167,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.featurizer_ = LineFeaturizer(config=self.features).fit(pages)
         x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
         weights = _weights(words, cfg.length_weight)
+        if page_weights is not None:
+            if len(page_weights) != len(pages):
+                raise ValueError(f"{len(page_weights)} page weights for {len(pages)} pages")
+            per_line = np.asarray(page_weights, dtype=np.float64)[batch.page_of]
+            weights = per_line if weights is None else weights * per_line
         groups = np.array([page.site or page.id for page in pages])[batch.page_of]
         n_groups = len(set(groups.tolist()))
         oof = np.zeros((len(y), len(LABELS)))

@@ -181,6 +181,14 @@ def evaluate(
     )
 
 
+FARM_WEIGHT_DEFAULT = 3.0  # content-farm pages are few beside the corpora but are the mission
+
+
+def _is_farm(sample: LabelledPage) -> bool:
+    """Generated or hand-written content-farm pages (not corpus pages)."""
+    return not sample.page.id.startswith(("wcxb_dev:", "cleaneval:", "cleanportal:"))
+
+
 def _synth_samples(corpora: str | None, sites: int, part: str, seed: int) -> list[LabelledPage]:
     if sites <= 0:
         return []
@@ -200,10 +208,12 @@ def train_and_save(
     synth_sites: int = 0,
     corpora: str | None = None,
     config: ModelConfig | None = None,
+    farm_weight: float = FARM_WEIGHT_DEFAULT,
 ) -> str:
     """Fit on the samples, evaluate on ``heldout``, save with a sidecar; return the report."""
     samples = list(read_samples(sample_paths))
     samples += _synth_samples(corpora, synth_sites, "train", seed=0)
+    weights = [farm_weight if _is_farm(s) else 1.0 for s in samples]
     if not samples:
         raise ValueError("no training samples")
     held = list(read_samples(heldout)) if heldout else []
@@ -211,7 +221,7 @@ def train_and_save(
     start = time.perf_counter()
     pages = [text_only(s.page) for s in samples]
     model = LineClassifier(config=config).fit(
-        pages, [s.labels for s in samples], recurrence_of(pages)
+        pages, [s.labels for s in samples], recurrence_of(pages), page_weights=weights
     )
     fit_seconds = time.perf_counter() - start
     report = [
@@ -237,6 +247,7 @@ def train_and_save(
             "training": {
                 "samples": list(map(str, sample_paths)),
                 "synth_sites": synth_sites,
+                "farm_weight": farm_weight,
                 "pages": len(samples),
                 "lines_per_label": counts,
                 "digest_sha256": samples_digest(samples),
