@@ -295,6 +295,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         heldout=args.heldout or [],
         synth_sites=args.synth_sites,
         corpora=args.corpora,
+        keep_dom=args.keep_dom,
     )
     print(report)
     return EXIT_OK
@@ -412,6 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="add N generated content-farm sites (needs --corpora)",
     )
     train.add_argument("--corpora", help="the shared corpora folder, for --synth-sites")
+    train.add_argument(
+        "--keep-dom",
+        action="store_true",
+        help="train on the samples' DOM facts too (a model for HTML input)",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="score a model on labelled samples vs baselines")

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
+from classify.dom import DomFeaturizer
 from classify.records import Page
 
 Matrix: TypeAlias = sp.csr_matrix
@@ -71,6 +72,9 @@ class FeatureConfig:
     char_bits: int = 17
     header_bits: int = 12
     body_min_words: int = BODY_MIN_WORDS_DEFAULT
+    dom_block: bool = True
+    """Add tag-path/class TF-IDF (:class:`~classify.dom.DomFeaturizer`) when the training
+    pages carry DOM facts (pages rendered from HTML)."""
 
 
 def _hashed_char_counts(
@@ -547,6 +551,10 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.prefix_idf_ = _idf(prefix)
         self.suffix_idf_ = _idf(suffix)
         self.header_idf_ = _idf(header)
+        has_dom = any(line.dom is not None for page in pages for line in page.lines)
+        self.dom_: DomFeaturizer | None = (
+            DomFeaturizer().fit(pages) if cfg.dom_block and has_dom else None
+        )
         self.n_features_out_ = self.transform(pages[:1]).shape[1]
         return self
 
@@ -605,17 +613,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         shape = shape_features(batch.texts)
         prefix, suffix, header = self._char_counts(batch, shape)
         dense = np.hstack([self._dense(batch, words, shape), _recurrence_block(recurrence, batch)])
-        features = sp.hstack(
-            [
-                words,
-                _tfidf(prefix, self.prefix_idf_),
-                _tfidf(suffix, self.suffix_idf_),
-                _tfidf(header, self.header_idf_),
-                sp.csr_matrix(dense.astype(np.float32)),
-            ],
-            format="csr",
-            dtype=np.float32,
-        )
+        blocks = [
+            words,
+            _tfidf(prefix, self.prefix_idf_),
+            _tfidf(suffix, self.suffix_idf_),
+            _tfidf(header, self.header_idf_),
+            sp.csr_matrix(dense.astype(np.float32)),
+        ]
+        dom = getattr(self, "dom_", None)  # models pickled before this block have none
+        if dom is not None:
+            blocks.append(dom.transform(pages))
+        features = sp.hstack(blocks, format="csr", dtype=np.float32)
         return features, words, batch
 
     def _dense(self, batch: _Batch, words: Matrix, shape: np.ndarray) -> np.ndarray:

@@ -209,6 +209,7 @@ def train_and_save(
     corpora: str | None = None,
     config: ModelConfig | None = None,
     farm_weight: float = FARM_WEIGHT_DEFAULT,
+    keep_dom: bool = False,
 ) -> str:
     """Fit on the samples, evaluate on ``heldout``, save with a sidecar; return the report."""
     samples = list(read_samples(sample_paths))
@@ -219,7 +220,7 @@ def train_and_save(
     held = list(read_samples(heldout)) if heldout else []
     held_synth = _synth_samples(corpora, max(synth_sites // 5, 0), "heldout", seed=1)
     start = time.perf_counter()
-    pages = [text_only(s.page) for s in samples]
+    pages = [s.page if keep_dom else text_only(s.page) for s in samples]
     model = LineClassifier(config=config).fit(
         pages, [s.labels for s in samples], recurrence_of(pages), page_weights=weights
     )
@@ -248,6 +249,7 @@ def train_and_save(
                 "samples": list(map(str, sample_paths)),
                 "synth_sites": synth_sites,
                 "farm_weight": farm_weight,
+                "dom_facts": keep_dom,
                 "pages": len(samples),
                 "lines_per_label": counts,
                 "digest_sha256": samples_digest(samples),
