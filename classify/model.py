@@ -76,6 +76,7 @@ def _context_block(
         before_title = running
     n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
     body = article * np.minimum(n_words, 60.0)
+    before, after = _mass_around(body, page_of, n_pages)
     coh = coherence(words, body, page_of, n_pages)
     coh_rel = relative_to_body(coh, body, page_of, n_pages)
     return np.hstack(
@@ -92,8 +93,35 @@ def _context_block(
             np.sqrt(coh)[:, None],
             coh_rel[:, None],
             (coh_rel < 0.35)[:, None],
+            before[:, None],
+            after[:, None],
+            np.minimum(before, after)[:, None],
+            ((before < 0.02) | (after < 0.02))[:, None],
         ]
     )
+
+
+def _mass_around(
+    body: np.ndarray, page_of: np.ndarray, n_pages: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of the page's likely article text above and below each line (line excluded).
+
+    A line after the story's last paragraph (or before its first) is outside the content
+    block, where related lists, footers and navigation live.
+    """
+    n = len(body)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    total = np.bincount(page_of, weights=body, minlength=n_pages)
+    cum = np.cumsum(body)
+    starts = np.r_[True, page_of[1:] != page_of[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    offset = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+    offset[first == 0] = 0.0
+    before = cum - body - offset
+    page_total = np.maximum(total[page_of], 1e-9)
+    after = page_total - before - body
+    return np.clip(before / page_total, 0, 1), np.clip(after / page_total, 0, 1)
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
