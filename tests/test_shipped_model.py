@@ -1,0 +1,62 @@
+"""The shipped default model on the seed page (never trained on) and its sidecar."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from classify.persist import sidecar_path
+from classify.records import Label
+from classify.samples import read_tsv
+from classify.scorer import DEFAULT_MODEL, Scorer
+
+from .conftest import SEED, SEED_LABELS
+
+
+@pytest.fixture(scope="module")
+def seed_result():  # type: ignore[no-untyped-def]
+    return Scorer.load().score(SEED.read_text(encoding="utf-8"))
+
+
+def test_shipped_model_is_small_and_documented() -> None:
+    assert DEFAULT_MODEL.stat().st_size < 25 * 1024 * 1024
+    meta = json.loads(sidecar_path(DEFAULT_MODEL).read_text(encoding="utf-8"))
+    assert meta["kind"] == "lines"
+    assert meta["labels"] == ["article", "title", "link", "boilerplate"]
+    assert {"scikit-learn", "numpy", "python"} <= set(meta["versions"])
+    assert len(meta["training"]["digest_sha256"]) == 64
+    assert meta["scores"]["heldout"]["article_f1"]["f1"] > 0.8
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known failure of the shipped model: the breadcrumb, the title, 'View' and 7 of the "
+    "16 Ranking/Recommendation headlines are labelled article (see issue note)",
+)
+def test_seed_article_is_exactly_the_eleven_paragraphs(seed_result) -> None:  # type: ignore[no-untyped-def]
+    gold = next(read_tsv(SEED_LABELS))
+    assert [line.text for line in seed_result.lines] == gold.page.texts
+    predicted = [i for i, line in enumerate(seed_result.lines) if line.label is Label.ARTICLE]
+    expected = [i for i, label in enumerate(gold.labels) if label is Label.ARTICLE]
+    assert len(expected) == 11
+    assert seed_result.lines[expected[0]].text.startswith("MOSCOW (AP) —")
+    assert seed_result.lines[expected[-1]].text.startswith("He added that")
+    assert predicted == expected
+
+
+def test_seed_story_is_kept_whole(seed_result) -> None:  # type: ignore[no-untyped-def]
+    gold = next(read_tsv(SEED_LABELS))
+    expected = [i for i, label in enumerate(gold.labels) if label is Label.ARTICLE]
+    assert all(seed_result.lines[i].label is Label.ARTICLE for i in expected)
+    related = gold.page.texts.index("Related")
+    ranking = gold.page.texts.index("Ranking")
+    assert all(seed_result.lines[i].label is Label.LINK for i in range(related + 1, ranking))
+
+
+@pytest.mark.xfail(strict=True, reason="known failure: 19 of 26 headline lines are link")
+def test_seed_headline_lists_are_not_article(seed_result) -> None:  # type: ignore[no-untyped-def]
+    gold = next(read_tsv(SEED_LABELS))
+    links = [i for i, label in enumerate(gold.labels) if label is Label.LINK]
+    predicted_link = [i for i in links if seed_result.lines[i].label is Label.LINK]
+    assert len(predicted_link) >= 0.8 * len(links)
