@@ -101,9 +101,15 @@ def main() -> int:
         print(f"  junk > {threshold}: farm recall {flagged[y == 1].mean():.3f}, "
               f"clean pages flagged {flagged[y == 0].mean():.3f}")
     if args.part == "train":
-        lr = LogisticRegression(C=1.0, random_state=0).fit(x, y)
+        # template_share is left out of the fit: the clean corpus pages come one per site, so
+        # they can show no template at all, and the fit would learn the sampling, not junk
+        used = [k for k, name in enumerate(FACTS) if name != "template_share"]
+        lr = LogisticRegression(C=1.0, random_state=0).fit(x[:, used], y)
         weights = {"bias": round(float(lr.intercept_[0]), 2)}
-        weights.update({n: round(float(w), 2) for n, w in zip(FACTS, lr.coef_[0], strict=True)})
+        weights.update(
+            {FACTS[k]: round(float(w), 2) for k, w in zip(used, lr.coef_[0], strict=True)}
+        )
+        weights["template_share"] = 0.0
         print("fitted weights:", json.dumps(weights))
     return 0
 
