@@ -70,8 +70,9 @@ def stream_child(model: str | None, pages_file: str, count: int) -> None:
         n += 1
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"streamed {n} pages in {seconds:.1f} s ({n / seconds:.0f} pages/s), "
-          f"peak RSS {peak:.0f} MB")
+    print(
+        f"streamed {n} pages in {seconds:.1f} s ({n / seconds:.0f} pages/s), peak RSS {peak:.0f} MB"
+    )
 
 
 def main() -> int:
@@ -85,7 +86,7 @@ def main() -> int:
         stream_child(args.model, args.child[0], int(args.child[1]))
         return 0
 
-    from classify.scorer import Scorer, ScoreConfig
+    from classify.scorer import ScoreConfig, Scorer
 
     texts = typical_pages(args.pages)
     lines = sum(1 for t in texts for line in t.splitlines() if line.strip())
