@@ -246,12 +246,12 @@ _HEADLINE_LABELS = (Label.TITLE, Label.LINK)
 # template share is not fitted: the clean corpus pages come one per site, so a weight on it
 # would learn how the pages were sampled. Clickbait among the link lines carries the score.
 JUNK_WEIGHTS_DEFAULT = {
-    "bias": -1.96,
-    "link_share": -3.08,
-    "clickbait_share": 9.08,
-    "article_share": 0.73,
+    "bias": -1.92,
+    "link_share": -2.51,
+    "clickbait_share": 9.39,
+    "article_share": 0.4,
     "template_share": 0.0,
-    "thin": -0.04,
+    "thin": -0.07,
 }
 
 

@@ -84,16 +84,21 @@ def test_verdict_and_filters(small_model_path: Path) -> None:
     assert links and all(line.clickbait is not None for line in links)
 
 
-def test_junk_rises_with_links_and_falls_with_article() -> None:
-    scorer_free = page_verdict  # pure function of a result
+def test_junk_rises_with_clickbait_among_the_links() -> None:
     from classify.records import LineResult, PageResult
 
-    def result(labels: list[Label]) -> PageResult:
-        p = {label: 0.25 for label in LABELS}
-        lines = tuple(LineResult(text="x" * 80, label=lab, probabilities=p) for lab in labels)
-        return PageResult(id="p", url=None, site=None, lines=lines)
+    def result(clickbait: float) -> PageResult:
+        p = dict.fromkeys(LABELS, 0.25)
+        lines = [LineResult(text="x" * 80, label=Label.TITLE, probabilities=p)]
+        lines += [LineResult(text="x" * 80, label=Label.ARTICLE, probabilities=p)] * 5
+        lines += [
+            LineResult(text="x" * 60, label=Label.LINK, probabilities=p, clickbait=clickbait)
+        ] * 10
+        return PageResult(id="p", url=None, site=None, lines=tuple(lines))
 
-    clean = scorer_free(result([Label.TITLE] + [Label.ARTICLE] * 10))
-    farm = scorer_free(result([Label.TITLE] + [Label.ARTICLE] * 2 + [Label.LINK] * 20))
-    assert float(farm["junk"]) > float(clean["junk"])  # type: ignore[arg-type]
-    assert np.isclose(float(clean["article_share"]), 10 / 11)  # type: ignore[arg-type]
+    clean = page_verdict(result(0.1))
+    farm = page_verdict(result(0.9))
+    assert float(farm["junk"]) > 0.5 > float(clean["junk"])  # type: ignore[arg-type]
+    assert clean["clickbait_share"] == 0.0 and farm["clickbait_share"] == 1.0
+    assert np.isclose(float(clean["article_share"]), 5 * 80 / (6 * 80 + 10 * 60), atol=1e-4)  # type: ignore[arg-type]
+    assert clean["article_lines"] == 5 and clean["template_share"] is None
