@@ -304,7 +304,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classify.train import evaluate_model
 
-    print(evaluate_model(args.model, args.corpus, templates=not args.no_templates))
+    print(
+        evaluate_model(args.model, args.corpus, templates=not args.no_templates, keep_dom=args.dom)
+    )
     return EXIT_OK
 
 
@@ -425,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("corpus", nargs="+", help="labelled samples (.jsonl[.gz], .tsv)")
     evaluate.add_argument(
         "--no-templates", action="store_true", help="skip the run with a batch site-template index"
+    )
+    evaluate.add_argument(
+        "--dom", action="store_true", help="score the samples with their DOM facts (HTML input)"
     )
     evaluate.set_defaults(func=cmd_evaluate)
 

@@ -32,6 +32,8 @@ from classify.records import (
 from classify.template import TemplateLookup, TemplateQueries, site_key
 
 DEFAULT_MODEL = PACKAGE_MODELS / "lines.joblib"
+DEFAULT_HTML_MODEL = PACKAGE_MODELS / "lines-html.joblib"
+"""Used for pages rendered from HTML when present (``Scorer.load()`` without a path)."""
 MODEL_KIND = "lines"
 BATCH_SIZE_DEFAULT = 64  # pages per vectorisation: large enough to amortise numpy overhead
 
@@ -60,6 +62,7 @@ class Scorer:
         config: ScoreConfig | None = None,
         templates: TemplateQueries | None = None,
         headline_model_path: str | Path | None = None,
+        html_model_path: str | Path | None = None,
     ) -> None:
         if model is None and model_path is None:
             raise ValueError("give a fitted model or a model path (or use Scorer.load())")
@@ -71,6 +74,8 @@ class Scorer:
             Path(headline_model_path) if headline_model_path is not None else None
         )
         self._headlines: HeadlineClassifier | None = None
+        self.html_model_path = Path(html_model_path) if html_model_path is not None else None
+        self._html: LineClassifier | None = None
 
     @classmethod
     def load(
@@ -86,11 +91,13 @@ class Scorer:
         A model file is a pickle: load only files you trust.
         """
         model_path = Path(path) if path is not None else DEFAULT_MODEL
+        html_path = DEFAULT_HTML_MODEL if path is None and DEFAULT_HTML_MODEL.exists() else None
         scorer = cls(
             model_path=model_path,
             config=config,
             templates=templates,
             headline_model_path=headline_model_path,
+            html_model_path=html_path,
         )
         scorer.model  # noqa: B018 -- load now so a bad path fails here, not mid-stream
         return scorer
@@ -101,6 +108,17 @@ class Scorer:
             assert self.model_path is not None
             self._model = load_model(self.model_path, kind=MODEL_KIND, expected_type=LineClassifier)
         return self._model
+
+    @property
+    def html_model(self) -> LineClassifier | None:
+        """The model for pages rendered from HTML (with DOM facts), if one is installed."""
+        if self.html_model_path is None:
+            return None
+        if self._html is None:
+            self._html = load_model(
+                self.html_model_path, kind=MODEL_KIND, expected_type=LineClassifier
+            )
+        return self._html
 
     @property
     def headline_model(self) -> HeadlineClassifier | None:
@@ -121,6 +139,7 @@ class Scorer:
         if self.model_path is not None:
             state["_model"] = None  # reloaded lazily in the worker
         state["_headlines"] = None
+        state["_html"] = None
         return state
 
     def score(
@@ -155,20 +174,40 @@ class Scorer:
             if lookups is not None
             else None
         )
-        proba = self.model.predict_proba(pages, recurrence)
+        rows_of = self._predict(pages, recurrence)
         headline_model = self.headline_model
         results = []
-        start = 0
         for k, page in enumerate(pages):
-            rows = proba[start : start + len(page.lines)]
-            start += len(page.lines)
             lookup = lookups[k] if lookups is not None else None
-            results.append(self._page_result(page, rows, lookup))
+            results.append(self._page_result(page, rows_of[k], lookup))
         if headline_model is not None:
             results = self._add_clickbait(results, headline_model)
         return [
             self._with_verdict(r, lookups[k] if lookups else None) for k, r in enumerate(results)
         ]
+
+    def _predict(self, pages: list[Page], recurrence: list[Recurrence] | None) -> list[np.ndarray]:
+        """Probability rows of each page: pages with DOM facts go to the HTML model if any."""
+        html = self.html_model
+        groups: list[tuple[LineClassifier, list[int]]] = []
+        if html is None:
+            groups.append((self.model, list(range(len(pages)))))
+        else:
+            has_dom = [any(line.dom is not None for line in p.lines) for p in pages]
+            groups.append((self.model, [k for k, d in enumerate(has_dom) if not d]))
+            groups.append((html, [k for k, d in enumerate(has_dom) if d]))
+        out: list[np.ndarray] = [np.zeros((0, len(LABELS)))] * len(pages)
+        for model, members in groups:
+            if not members:
+                continue
+            chosen = [pages[k] for k in members]
+            rec = [recurrence[k] for k in members] if recurrence is not None else None
+            proba = model.predict_proba(chosen, rec)
+            start = 0
+            for k in members:
+                out[k] = proba[start : start + len(pages[k].lines)]
+                start += len(pages[k].lines)
+        return out
 
     def _page_result(
         self, page: Page, rows: np.ndarray, lookup: TemplateLookup | None

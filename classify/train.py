@@ -131,14 +131,19 @@ class Evaluation:
 
 
 def evaluate(
-    model: LineClassifier, samples: Sequence[LabelledPage], *, templates: bool = False
+    model: LineClassifier,
+    samples: Sequence[LabelledPage],
+    *,
+    templates: bool = False,
+    keep_dom: bool = False,
 ) -> Evaluation:
     """Score ``model`` on ``samples`` (as text) beside the keep-all and C4 baselines.
 
     With ``templates``, a batch site-template index is built over the same pages first and
-    used as :class:`~classify.scorer.Scorer` uses it.
+    used as :class:`~classify.scorer.Scorer` uses it. With ``keep_dom`` the pages keep their
+    DOM facts (HTML input); otherwise they are scored as rendered text.
     """
-    pages = [text_only(s.page) for s in samples]
+    pages = [s.page if keep_dom else text_only(s.page) for s in samples]
     start = time.perf_counter()
     index = TemplateIndex.build(pages) if templates else None
     scorer = Scorer(model, config=ScoreConfig(headlines=False), templates=index)
@@ -231,7 +236,7 @@ def train_and_save(
     ]
     scores: dict[str, Any] = {}
     if held:
-        evaluation = evaluate(model, held)
+        evaluation = evaluate(model, held, keep_dom=keep_dom)
         scores["heldout"] = evaluation.scores()
         report.append(evaluation.format(f"\n== held-out samples ({', '.join(heldout)}) =="))
     if held_synth:
@@ -265,7 +270,9 @@ def train_and_save(
     return "\n".join(report)
 
 
-def evaluate_model(model_path: str, corpus: Sequence[str], *, templates: bool = True) -> str:
+def evaluate_model(
+    model_path: str, corpus: Sequence[str], *, templates: bool = True, keep_dom: bool = False
+) -> str:
     """The report of ``classify evaluate``: without and (by default) with site templates."""
     path = DEFAULT_MODEL if model_path == "default" else Path(model_path)
     model = Scorer.load(path).model
@@ -273,10 +280,10 @@ def evaluate_model(model_path: str, corpus: Sequence[str], *, templates: bool = 
     if not samples:
         raise ValueError("no samples to evaluate on")
     name = ", ".join(corpus)
-    plain = evaluate(model, samples)
+    plain = evaluate(model, samples, keep_dom=keep_dom)
     out = [plain.format(f"== {name}: without site templates ==")]
     if templates:
-        with_index = evaluate(model, samples, templates=True)
+        with_index = evaluate(model, samples, templates=True, keep_dom=keep_dom)
         out.append(with_index.format(f"\n== {name}: with a batch site-template index =="))
         out.append(
             f"\narticle F1 without templates {plain.article_f1.f1:.4f}, "

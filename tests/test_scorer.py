@@ -102,3 +102,24 @@ def test_junk_rises_with_clickbait_among_the_links() -> None:
     assert clean["clickbait_share"] == 0.0 and farm["clickbait_share"] == 1.0
     assert np.isclose(float(clean["article_share"]), 5 * 80 / (6 * 80 + 10 * 60), atol=1e-4)  # type: ignore[arg-type]
     assert clean["article_lines"] == 5 and clean["template_share"] is None
+
+
+def test_pages_with_dom_facts_go_to_the_html_model(small_model_path: Path) -> None:
+    from classify.records import DomFacts, Line
+
+    scorer = Scorer(model_path=small_model_path, html_model_path=small_model_path)
+    seen: list[int] = []
+    html = scorer.html_model
+    assert html is not None and html is not scorer.model
+    original = html.predict_proba
+
+    def spy(pages: list[Page], recurrence: object = None) -> np.ndarray:
+        seen.append(len(pages))
+        return original(pages, recurrence)
+
+    html.predict_proba = spy  # type: ignore[method-assign]
+    dom_page = Page(id="h", lines=(Line("A paragraph of text here.", DomFacts(tag_path="p")),))
+    text_page = Page(id="t", lines=(Line("A paragraph of text here."),))
+    results = list(scorer.score_many([text_page, dom_page, text_page]))
+    assert [r.id for r in results] == ["t", "h", "t"]
+    assert seen == [1]
