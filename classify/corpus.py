@@ -281,7 +281,8 @@ def site_split(site: str | None, held_out_percent: int = _HELD_OUT_PERCENT_DEFAU
     return "heldout" if int.from_bytes(digest[:8], "big") % 100 < held_out_percent else "train"
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
+def read_corpus_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a gzipped JSONL corpus file, blank lines skipped."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for raw in fh:
             if raw.strip():
@@ -313,7 +314,7 @@ def corpus_samples(
     ``pages``, ``samples``, ``render_failed``, ``empty``, ``low_coverage`` and ``label:X``.
     """
     tally: Counter[str] = counts if counts is not None else Counter()
-    for record in _records(path):
+    for record in read_corpus_records(path):
         if split is not None and site_split(record.get("site"), held_out_percent) != split:
             continue
         source = _source(path, record)
@@ -407,7 +408,7 @@ def _find_records(corpora_dir: Path, wanted: set[tuple[str, str]]) -> dict[tuple
         path = corpora_dir / name
         if name.split(".")[0] not in sources or not path.exists():
             continue
-        for record in _records(path):
+        for record in read_corpus_records(path):
             key = (_source(path, record), str(record.get("id", "")))
             if key in wanted:
                 found[key] = record

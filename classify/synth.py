@@ -27,9 +27,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gzip
 import html
-import json
 import random
 import re
 import sys
@@ -42,6 +40,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from classify.corpus import read_corpus_records
 from classify.records import LABELS, Label, LabelledPage, Line, Page
 
 __all__ = [
@@ -124,7 +123,7 @@ class SourcePool:
             path = root / name
             if not path.exists():
                 continue
-            for record in _read_records(path):
+            for record in read_corpus_records(path):
                 if articles_filter is not None and not articles_filter(record):
                     continue
                 wcxb_title = record.get("title")
@@ -136,7 +135,7 @@ class SourcePool:
         for name in headline_corpora:
             path = root / name
             if path.exists():
-                headlines.extend(str(r.get("text", "")) for r in _read_records(path))
+                headlines.extend(str(r.get("text", "")) for r in read_corpus_records(path))
         cleaned = _clean_headlines(headlines)
         if headline_filter is not None:
             cleaned = [h for h in cleaned if headline_filter(h)]
@@ -166,15 +165,6 @@ def site_split(part: str, *, held_out_percent: int | None = None) -> ArticleFilt
         return corpus_site_split(site, held_out_percent) == part
 
     return keep
-
-
-def _read_records(path: Path) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for raw in fh:
-            if raw.strip():
-                record = json.loads(raw)
-                if isinstance(record, dict):
-                    yield record
 
 
 def _norm(text: str) -> str:
