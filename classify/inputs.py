@@ -55,7 +55,7 @@ BINARY_CONTROL_SHARE_DEFAULT = 0.1  # text has tabs and newlines, not 10% other 
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13))
 
 
-def _decode(data: bytes, where: str) -> str:
+def _decode(data: bytes) -> str:
     """Text from bytes: UTF-8, else cp1252; binary data (NULs, control bytes) is an error."""
     head = data[:4096]
     if head and (
@@ -63,7 +63,7 @@ def _decode(data: bytes, where: str) -> str:
         or len(head) - len(head.translate(None, _CONTROL_BYTES))
         > BINARY_CONTROL_SHARE_DEFAULT * len(head)
     ):
-        raise ValueError(f"{where}: binary data, not text")
+        raise ValueError("binary data, not text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -103,7 +103,7 @@ def read_jsonl(stream: IO[bytes], name: str, stats: ReadStats) -> Iterator[Input
             stats.records += 1
             default_id = f"{name}:{n}"
             try:
-                record = json.loads(_decode(raw, default_id))
+                record = json.loads(_decode(raw))
             except (ValueError, UnicodeDecodeError) as exc:
                 yield _error(stats, default_id, f"line {n}: invalid JSON: {exc}")
                 continue
@@ -157,7 +157,7 @@ def read_single(
         if kind == "html":
             page = render_html(decode_html(data), id=name)
         else:
-            page = page_from_text(_decode(data, name), id=name)
+            page = page_from_text(_decode(data), id=name)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         return _error(stats, name, str(exc) or type(exc).__name__)
     return InputRecord(id=name, page=page)
