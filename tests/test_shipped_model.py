@@ -19,8 +19,10 @@ def seed_result():  # type: ignore[no-untyped-def]
     return Scorer.load().score(SEED.read_text(encoding="utf-8"))
 
 
-def test_shipped_model_is_small_and_documented() -> None:
-    assert DEFAULT_MODEL.stat().st_size < 25 * 1024 * 1024
+def test_shipped_models_are_small_and_documented() -> None:
+    total = sum(p.stat().st_size for p in DEFAULT_MODEL.parent.glob("*.joblib"))
+    assert total < 25 * 1024 * 1024
+    assert Scorer.load().html_model is not None  # pages from HTML go to the HTML model
     meta = json.loads(sidecar_path(DEFAULT_MODEL).read_text(encoding="utf-8"))
     assert meta["kind"] == "lines"
     assert meta["labels"] == ["article", "title", "link", "boilerplate"]
