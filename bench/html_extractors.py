@@ -248,8 +248,10 @@ def _load_scorer(args: argparse.Namespace) -> Any:
     config = ScoreConfig(headlines=False)
     path = Path(args.model) if args.model else DEFAULT_MODEL
     if path.exists():
-        print(f"model: {path}")
-        return Scorer.load(path, config=config)
+        scorer = Scorer.load(args.model, config=config)  # the default routes HTML pages
+        html = scorer.html_model_path
+        print(f"model: {path}" + (f"; pages from HTML: {html}" if html else ""))
+        return scorer
     if not args.quick_train:
         print(f"no model at {path} (give --model or --quick-train N): classify skipped")
         return None
