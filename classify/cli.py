@@ -150,15 +150,9 @@ def _batch_templates(inputs: list[str], stdin_kind: str) -> tuple[Any, list[Inpu
     if "-" in inputs:
         buffered = list(read_inputs(inputs, stats, stdin_kind=stdin_kind))
         pages = [r.page for r in buffered if r.page is not None]
-        return TemplateIndex.build([_keyed(p) for p in pages]), buffered
+        return TemplateIndex.build(pages), buffered
     records = read_inputs(inputs, stats, stdin_kind=stdin_kind)
-    return TemplateIndex.build(_keyed(r.page) for r in records if r.page is not None), None
-
-
-def _keyed(page: Any) -> Any:
-    from classify.scorer import _keyed as keyed
-
-    return keyed(page)
+    return TemplateIndex.build(r.page for r in records if r.page is not None), None
 
 
 def _is_single_page(inputs: list[str]) -> bool:
@@ -232,7 +226,7 @@ def cmd_templates_build(args: argparse.Namespace) -> int:
     from classify.template import SqliteTemplateStore, TemplateIndex
 
     stats = ReadStats()
-    pages = (_keyed(r.page) for r in read_inputs(args.inputs, stats) if r.page is not None)
+    pages = (r.page for r in read_inputs(args.inputs, stats) if r.page is not None)
     if args.update:
         with SqliteTemplateStore(args.output) as store:
             added = store.add_many(pages)

@@ -29,7 +29,7 @@ from classify.records import (
     PageResult,
     page_from_text,
 )
-from classify.template import TemplateLookup, TemplateQueries, site_key
+from classify.template import TemplateLookup, TemplateQueries
 
 DEFAULT_MODEL = PACKAGE_MODELS / "lines.joblib"
 DEFAULT_HTML_MODEL = PACKAGE_MODELS / "lines-html.joblib"
@@ -168,7 +168,7 @@ class Scorer:
     def _score_batch(self, pages: list[Page]) -> list[PageResult]:
         lookups = None
         if self.templates is not None:
-            lookups = [self.templates.lookup(_keyed(page)) for page in pages]
+            lookups = [self.templates.lookup(page) for page in pages]  # keyed by site or URL host
         recurrence = (
             [Recurrence(shares=lk.shares, site_pages=lk.pages) for lk in lookups]
             if lookups is not None
@@ -264,14 +264,6 @@ class Scorer:
         verdict["kept"] = not reasons
         verdict["dropped_because"] = "; ".join(reasons) or None
         return replace(result, verdict=verdict)
-
-
-def _keyed(page: Page) -> Page:
-    """The page with its site key filled in from the URL when the record had none."""
-    if page.site is not None:
-        return page
-    key = site_key(page.url, None)
-    return replace(page, site=key) if key is not None else page
 
 
 _BY_TEMPLATE = DecidedBy.SITE_TEMPLATE
