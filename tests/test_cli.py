@@ -102,3 +102,19 @@ def test_headlines_command(tmp_path: Path) -> None:
         "You won't believe what this cat did",
     ]
     assert float(rows[2][0]) > float(rows[0][0])
+
+
+def test_filters_drop_the_article_but_keep_the_record(
+    tmp_path: Path, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.jsonl"
+    args = ["score", str(SEED), "--model", str(small_model_path), "-q", "--max-junk", "-1"]
+    assert main([*args, "-o", str(out)]) == 0
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert record["verdict"]["kept"] is False
+    assert record["verdict"]["dropped_because"].startswith("junk ")
+    assert record["article"]  # the record still says what the article was
+    assert main([*args, "--format", "text"]) == 0
+    assert capsys.readouterr().out == "\n"  # dropped from the text output
+    assert main([*args[:-2], "--min-article-chars", "1", "--format", "text"]) == 0
+    assert "MOSCOW (AP)" in capsys.readouterr().out
