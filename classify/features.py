@@ -53,12 +53,6 @@ HEADER_MAX_WORDS_DEFAULT = 5  # "Related", "Most read this week": short and unpu
 HEADER_MAX_LOOKBACK_DEFAULT = 40  # a header governs the list below it, not the whole page
 BODY_MIN_WORDS_DEFAULT = 12  # lines this long make up the page's body for topical coherence
 
-_WORD_RE = re.compile(r"\w+")
-_UPPER_RE = re.compile(r"[A-Z\u00C0-\u00DE]")
-_LETTER_RE = re.compile(r"[^\W\d_]")
-_DIGIT_RE = re.compile(r"\d")
-_SYMBOL_RE = re.compile(r"[^\w\s]")
-
 
 @dataclass(frozen=True, slots=True)
 class FeatureConfig:
@@ -183,11 +177,6 @@ class WordTfidf:
 
     def transform(self, texts: Sequence[str]) -> Matrix:
         return _tfidf(self.counts(texts), self.idf_)
-
-
-def _is_terminal(text: str) -> bool:
-    stripped = text.rstrip(CLOSERS)
-    return bool(stripped) and stripped[-1] in TERMINAL_PUNCT
 
 
 # Character classes for the vectorised shape features.

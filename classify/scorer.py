@@ -322,7 +322,3 @@ def page_verdict(result: PageResult, lookup: TemplateLookup | None = None) -> di
         "template_share": None if template_share is None else round(template_share, 4),
         "junk": round(1.0 / (1.0 + math.exp(-z)), 4),
     }
-
-
-def article_lines(result: PageResult) -> list[str]:
-    return [r.text for r in result.lines if r.label is Label.ARTICLE]
