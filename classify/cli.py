@@ -24,6 +24,7 @@ from classify.template import TemplateIndexError
 
 log = logging.getLogger("classify")
 
+PROGRESS_EVERY_DEFAULT = 100  # pages between plain progress lines when tqdm is not installed
 EXIT_OK = 0
 EXIT_RECORD_ERRORS = 1
 EXIT_USAGE = 2
@@ -111,8 +112,14 @@ def _progress(items: Iterable[PageResult], enabled: bool) -> Iterator[PageResult
         return
     try:
         from tqdm import tqdm
-    except ImportError:  # progress is optional (the `progress` extra)
-        yield from items
+    except ImportError:  # tqdm is the optional `progress` extra: count pages plainly instead
+        count = 0
+        for count, item in enumerate(items, 1):
+            if count % PROGRESS_EVERY_DEFAULT == 0:
+                print(f"\rclassify: {count} pages", end="", file=sys.stderr, flush=True)
+            yield item
+        if count >= PROGRESS_EVERY_DEFAULT:
+            print(f"\rclassify: {count} pages", file=sys.stderr)
         return
     yield from tqdm(items, unit="page", file=sys.stderr, mininterval=0.5)
 
