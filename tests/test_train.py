@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from classify.cli import main
+from classify.persist import sidecar_path
+from classify.scorer import Scorer
+
+from .conftest import SEED_LABELS, TRAIN_DIR
+
+
+def test_train_writes_a_model_its_sidecar_and_a_report(tmp_path: Path, capsys: object) -> None:
+    farm = sorted(TRAIN_DIR.glob("farm_*.tsv"))[:4]
+    out = tmp_path / "m.joblib"
+    code = main(["train", *map(str, farm), "-o", str(out), "--heldout", str(SEED_LABELS)])
+    report = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert code == 0
+    assert "page-level article F1 on 1 pages" in report and "c4-rule" in report
+    meta = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
+    assert meta["kind"] == "lines" and meta["labels"][0] == "article"
+    assert meta["training"]["pages"] == sum(f.read_text().count("\n---\n") + 1 for f in farm)
+    assert len(meta["training"]["digest_sha256"]) == 64
+    assert meta["training"]["heldout_digest_sha256"]
+    assert 0.0 <= meta["scores"]["heldout"]["article_f1"]["f1"] <= 1.0
+    assert meta["model_sha256"]
+    assert Scorer.load(out).score("Home\nA sentence about rain in the valley today.").lines
+
+
+def test_evaluate_prints_with_and_without_templates(
+    tmp_path: Path, small_model_path: Path, capsys: object
+) -> None:
+    assert main(["evaluate", str(small_model_path), str(SEED_LABELS)]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "without site templates" in out and "with a batch site-template index" in out
+    assert "keep-all" in out
