@@ -173,6 +173,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from classify.scorer import ScoreConfig, Scorer
 
     inputs = args.inputs or ["-"]
+    single_page = _is_single_page(inputs)
     config = ScoreConfig(
         headlines=not args.no_headlines,
         max_junk=args.max_junk,
@@ -187,7 +188,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     elif (
         not args.no_templates
         and not (inputs == ["-"] and args.stdin_format != "jsonl")
-        and not _is_single_page(inputs)
+        and not single_page
     ):
         templates, buffered = _batch_templates(inputs, args.stdin_format)
     scorer = Scorer.load(args.model, config=config, templates=templates)
@@ -196,7 +197,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if args.output and args.output.endswith(".jsonl"):
             fmt = "jsonl"
         else:
-            fmt = "text" if _is_single_page(inputs) or inputs == ["-"] else "jsonl"
+            fmt = "text" if single_page or inputs == ["-"] else "jsonl"
     if args.explain:
         fmt = "explain"
     stats = ReadStats()

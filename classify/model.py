@@ -62,18 +62,11 @@ def _context_block(
     article = proba[:, LABELS.index(Label.ARTICLE)]
     title = proba[:, LABELS.index(Label.TITLE)]
     n = len(article)
-    before_title = np.zeros(n)
-    if n:
-        # highest title probability above each line, in the same page
-        running = np.zeros(n)
-        starts = np.r_[True, page_of[1:] != page_of[:-1]]
-        best = 0.0
-        for i in range(n):
-            if starts[i]:
-                best = 0.0
-            running[i] = best
-            best = max(best, title[i])
-        before_title = running
+    # highest title probability above each line, in the same page: a running maximum that
+    # cannot cross pages because each page's values are lifted above the previous page's
+    lifted = title + 2.0 * page_of
+    running = np.maximum.accumulate(lifted) - 2.0 * page_of if n else np.zeros(0)
+    before_title = np.maximum(shift_rows(running, page_of, -1), 0.0)
     n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
     body = article * np.minimum(n_words, 60.0)
     before, after = _mass_around(body, page_of, n_pages)

@@ -131,8 +131,9 @@ class Scorer:
 
     def score_headline(self, text: str) -> float:
         """Clickbait probability of one headline."""
-        model = load_headline_model(self.headline_model_path) if self._headlines is None else None
-        return float((self._headlines or model).score([text])[0])  # type: ignore[union-attr]
+        if self._headlines is None:
+            self._headlines = load_headline_model(self.headline_model_path)
+        return float(self._headlines.score([text])[0])
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
