@@ -24,6 +24,8 @@ all pages, for train-split sites (pages the model may have trained on) and for h
 3. Calibration sweeps of ``template_share`` x ``min_pages`` (decisions without the model's
    span rule) on data that is not evaluated on: generated sites built from the *train*
    corpus sites (another seed), and the train-split corpus sites.
+4. On the same two: the share of lines found on no other page of their site that are gold
+   article, which is what the recurrence features learn "does not recur" to mean.
 
 The model: ``--model PATH``, default the shipped ``classify/models/lines.joblib``; when that
 does not exist, a quick model is trained on ``data/train`` (with recurrence features, as
@@ -287,6 +289,22 @@ def wrong_decisions(
     log(f"    {'total':<50} {total[0]:>7} {total[1]:>5} {total[2]:>34} {total[3]:>17}")
 
 
+def per_site_f1(samples: Sequence[LabelledPage], results: dict[str, list[PageResult]]) -> None:
+    """Article F1 of each variant on each site with >= 6 pages."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, sample in enumerate(samples):
+        by_site[sample.page.site or ""].append(i)
+    for site, members in sorted(by_site.items()):
+        if len(members) < 6:
+            continue
+        chosen = [samples[i] for i in members]
+        f1 = {v: tally(chosen, [r[i] for i in members]).f1 for v, r in results.items()}
+        log(
+            f"    {site:<26} {split_of(chosen[0]):<8} {len(members):>3} pages "
+            + " ".join(f"{v} {f:.4f}" for v, f in f1.items())
+        )
+
+
 @dataclass
 class SweepRow:
     share: float
@@ -316,6 +334,26 @@ def sweep(samples: Sequence[LabelledPage]) -> list[SweepRow]:
                 title += int((g[mask] == Label.TITLE.value).sum())
             rows.append(SweepRow(share, min_pages, decided, article, title, non_article))
     return rows
+
+
+def unique_line_prior(samples: Sequence[LabelledPage]) -> str:
+    """Share of gold article among lines that occur on no other page of a multi-page site.
+
+    What the recurrence features learn "does not recur" to mean; the training sites should
+    give about what real sites give.
+    """
+    pages = [text_only(s.page) for s in samples]
+    index = TemplateIndex.build(pages)
+    unique = article = 0
+    for sample, page in zip(samples, pages, strict=True):
+        lookup = index.lookup(page)
+        if lookup.pages < 1:
+            continue
+        alone = lookup.counts == 0
+        gold = np.array([label is Label.ARTICLE for label in sample.labels], dtype=bool)
+        unique += int(alone.sum())
+        article += int((alone & gold).sum())
+    return f"{article / max(unique, 1):.3f} of {unique} lines"
 
 
 def print_sweep(rows: Sequence[SweepRow]) -> None:
@@ -379,6 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("\n== the default's site_template decisions on (a) by site and page type ==")
     for name in ("(a) cleanportal", "(a) wcxb"):
         wrong_decisions(sets[name], results[name], args.show_wrong)
+    log("  article F1 per site (sites with >= 6 pages):")
+    for name in ("(a) cleanportal", "(a) wcxb"):
+        per_site_f1(sets[name], results[name])
 
     log("\n== calibration sweeps (decisions without the span rule; not evaluation data) ==")
     log(f"-- {args.sweep_sites} train-part generated sites (seed {args.sweep_seed})")
@@ -388,6 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_corpus = [s for s in corpus["cleanportal"] + corpus["wcxb"] if split_of(s) == "train"]
     log(f"-- train-split corpus sites of (a): {describe(train_corpus)}")
     print_sweep(sweep(train_corpus))
+    log(
+        "\nlines on no other page of their site that are gold article: generated train-part "
+        f"sites {unique_line_prior(train_sites)}; train-split corpus sites "
+        f"{unique_line_prior(train_corpus)}"
+    )
     log(f"\ntarget precision >= {TARGET_PRECISION}; total {time.perf_counter() - started:.0f} s")
     return 0
 

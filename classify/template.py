@@ -175,10 +175,10 @@ class TemplateConfig:
     # table): recurrence features + decisions give the best article F1 on every set of sites
     # the line model never saw (held-out CleanPortalEval portal 0.863 -> 0.896, held-out WCXB
     # sites 0.697 -> 0.708, held-out generated sites 0.986 -> 0.993; decisions alone add
-    # <= 0.001). On bbc.co.uk, a training-split CleanPortalEval portal, the features cost F1
-    # (0.984 -> 0.886): the generated training sites make 88% of a known site's
-    # non-recurring lines article, real sites 44-52%, so the model learnt "does not recur"
-    # as "article". Set False to use the hard decisions only.
+    # about 0.001). On bbc.co.uk, a training-split CleanPortalEval portal, the features cost
+    # F1 (0.984 -> 0.886): on the generated training sites 88% of a known site's
+    # non-recurring lines are article, on the real multi-page sites 44-52%, so the model
+    # learnt "does not recur" as "article". False: the hard decisions only.
     recurrence_features: bool = True
     """Feed each line's recurrence (share, site size, neighbours' shares) to the line model."""
     # Calibrated on the train side, not on evaluation pages: lines of >= 20 (normalised) words
