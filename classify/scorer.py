@@ -219,7 +219,7 @@ class Scorer:
         if lookup is not None and self.templates is not None and len(rows):
             shares = lookup.shares
             # template lines inside the model's article span stay the model's (template.py)
-            model_article = rows.argmax(axis=1) == _TEXT_COLUMNS[0]
+            model_article = rows.argmax(axis=1) == LABELS.index(Label.ARTICLE)
             decided = lookup.template_mask(self.templates.config, model_article)
             if decided.any():
                 # a line on most of the site's pages is template: never article or title
