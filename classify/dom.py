@@ -73,8 +73,9 @@ def _bucket(token: str, bits: int) -> int:
 _COLUMN_CACHE_DEFAULT = 1 << 16
 """Distinct (tag path, class tokens) pairs whose hashed columns are kept: a corpus has a few
 tens of thousands."""
-_ROW_CACHE_DEFAULT = 1 << 16
-"""Distinct pairs whose finished rows a fitted featurizer keeps (cleared when full)."""
+_ROW_CACHE_DEFAULT = 1 << 14
+"""Distinct pairs whose finished rows a fitted featurizer keeps (cleared when full): a
+few MB; a page has a few dozen pairs and common ones (``body>div>p``) recur across sites."""
 
 
 @lru_cache(maxsize=_COLUMN_CACHE_DEFAULT)
