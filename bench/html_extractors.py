@@ -8,7 +8,11 @@ For every system, in one run and one process: page-level article F1 against each
 ``truth`` (word 4-gram shingles, :func:`classify.evaluate.page_score`; F1 from mean
 precision and mean recall) and pages per second with parsing included. Pages are the
 records of ``wcxb_dev``, ``cleaneval`` and ``cleanportal`` whose site is on the held-out
-side of :func:`classify.corpus.site_split`, read into memory first.
+side of :func:`classify.corpus.site_split`, read into memory first. Two breakdown lines
+are printed: ``render_html`` alone (first), and scoring alone on pages rendered beforehand,
+one at a time and 64 at a time (after the systems, so its warm caches, e.g. the
+DomFeaturizer's rows, do not speed up the ``classify`` rows; ``classify-batch`` runs after
+``classify`` and sees them warm).
 
 Systems: ``classify`` (render_html + Scorer.score_page, one page at a time, and
 ``classify-batch`` scoring 64 pages per call; headline scoring off, it does not change the
@@ -223,6 +227,30 @@ def _run_batch(name: str, scorer: Any, records: Sequence[Record], batch: int) ->
     return res
 
 
+def _score_only(scorer: Any, records: Sequence[Record]) -> str:
+    """Scoring time alone: the pages rendered first (untimed), then scored one at a time
+    and ``_BATCH_DEFAULT`` at a time (the breakdown of the ``classify`` rows)."""
+    pages = []
+    for rec in records:
+        try:
+            pages.append(render_html(rec.html))
+        except Exception:
+            pages.append(Page(id="", lines=()))
+    list(scorer.score_many([render_html(_WARM_UP_HTML)]))
+    start = time.perf_counter()
+    for page in pages:
+        scorer.score_page(page)
+    single = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(0, len(pages), _BATCH_DEFAULT):
+        list(scorer.score_many(pages[i : i + _BATCH_DEFAULT]))
+    batched = time.perf_counter() - start
+    return (
+        f"score only (pages rendered first): {len(pages) / single:.1f} pages/s one at a time, "
+        f"{len(pages) / batched:.1f} pages/s {_BATCH_DEFAULT} at a time"
+    )
+
+
 def _train_samples(corpora: Path, n: int, *, plain: bool = True) -> list[LabelledPage]:
     """``n`` training-side samples, round-robin across the corpora."""
     iters: list[Iterator[LabelledPage]] = [
@@ -397,6 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name in systems:
             results.append(_run(name, systems[name], records, args.page_seconds))
         print(f"  done {name}", file=sys.stderr, flush=True)
+    if scorer is not None:  # after the systems: the classify rows ran with cold caches
+        print(_score_only(scorer, records))
     print(_table(results, len(records)))
     return 0
 

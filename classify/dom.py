@@ -12,9 +12,11 @@ and one output row per line, pages concatenated in order. Each line with
 
 Tokens are hashed (CRC-32, stable across processes) into ``2**bits`` columns; the value is
 sublinear tf times idf learnt in :meth:`DomFeaturizer.fit`, rows L2-normalised. Lines
-without DOM facts (text input) get all-zero rows. Lines of a page mostly share a few
-distinct (tag path, class tokens) pairs, so each distinct pair is featurised once per batch
-and its row reused.
+without DOM facts (text input) get all-zero rows. Lines mostly share a few distinct
+(tag path, class tokens) pairs, so a fitted featurizer computes each pair's finished row
+once and keeps it (up to :data:`_ROW_CACHE_DEFAULT` pairs; not pickled, forgotten on
+``fit``): a page then costs a dict lookup per line and a few array operations. Rows are
+computed on their own, so the output does not depend on what is cached or on batching.
 
 The numeric DOM facts (link density, chrome/list/heading/table flags, depth) are not here:
 :class:`~classify.features.LineFeaturizer` already has them in its dense block.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -42,6 +45,7 @@ PATH_NGRAMS_DEFAULT = (2, 3)
 """Suffixes of the tag path used as tokens besides single tags (``ul>li``, ``div>ul>li``)."""
 
 _Key: TypeAlias = tuple[str, str]
+_EMPTY_ROW = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
 def dom_tokens(
@@ -64,6 +68,31 @@ def dom_tokens(
 
 def _bucket(token: str, bits: int) -> int:
     return zlib.crc32(token.encode("utf-8")) & ((1 << bits) - 1)
+
+
+_COLUMN_CACHE_DEFAULT = 1 << 16
+"""Distinct (tag path, class tokens) pairs whose hashed columns are kept: a corpus has a few
+tens of thousands."""
+_ROW_CACHE_DEFAULT = 1 << 14
+"""Distinct pairs whose finished rows a fitted featurizer keeps (cleared when full): a
+few MB; a page has a few dozen pairs and common ones (``body>div>p``) recur across sites."""
+
+
+@lru_cache(maxsize=_COLUMN_CACHE_DEFAULT)
+def _cached_bucket(token: str, bits: int) -> int:
+    return _bucket(token, bits)
+
+
+@lru_cache(maxsize=_COLUMN_CACHE_DEFAULT)
+def _columns(
+    path: str, tokens: str, bits: int, path_ngrams: tuple[int, ...], class_tokens: int
+) -> tuple[int, ...]:
+    """The hashed column of every token of a (tag path, class tokens) pair, in token order."""
+    facts = DomFacts(tag_path=path, class_tokens=tokens)
+    return tuple(
+        _cached_bucket(t, bits)
+        for t in dom_tokens(facts, path_ngrams=path_ngrams, class_tokens=class_tokens)
+    )
 
 
 def _check_pages(pages: Sequence[Page]) -> None:
@@ -110,15 +139,13 @@ class DomFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 has.append(True)
         u_rows: list[int] = []
         u_cols: list[int] = []
+        bits, ngrams, n_tokens = self.bits, tuple(self.path_ngrams), self.class_tokens
         for (path, tokens), row in index.items():
             if row == 0:
                 continue
-            facts = DomFacts(tag_path=path, class_tokens=tokens)
-            for token in dom_tokens(
-                facts, path_ngrams=self.path_ngrams, class_tokens=self.class_tokens
-            ):
-                u_rows.append(row)
-                u_cols.append(_bucket(token, self.bits))
+            cols = _columns(path, tokens, bits, ngrams, n_tokens)
+            u_rows.extend([row] * len(cols))
+            u_cols.extend(cols)
         unique = sp.csr_matrix(
             (np.ones(len(u_rows), dtype=np.float32), (u_rows, u_cols)),
             shape=(len(index), 1 << self.bits),
@@ -139,21 +166,87 @@ class DomFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         n = int(has.sum())
         self.idf_: np.ndarray = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         self.n_features_out_ = unique.shape[1]
+        self.__dict__.pop("_rows", None)  # rows of the previous fit
         return self
 
     def transform(self, pages: Sequence[Page]) -> Matrix:
-        """One L2-normalised row per line (all zeros for lines without DOM facts)."""
+        """One L2-normalised row per line (all zeros for lines without DOM facts).
+
+        Each distinct (tag path, class tokens) pair's row is computed once and kept (see
+        :data:`_ROW_CACHE_DEFAULT`); rows are computed alone, so the result does not depend
+        on what is cached.
+        """
         if not hasattr(self, "idf_"):
             raise ValueError("DomFeaturizer is not fitted: call fit(pages) first")
-        unique, rows, _ = self._unique(pages)
-        if unique.shape[1] != len(self.idf_):
+        if 1 << self.bits != len(self.idf_):
             raise ValueError(
-                f"fitted with {len(self.idf_)} columns, bits now give {unique.shape[1]}"
+                f"fitted with {len(self.idf_)} columns, bits now give {1 << self.bits}"
             )
-        m = unique.copy()
-        m.data = (1.0 + np.log(m.data)) * self.idf_[m.indices]
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        m.data /= np.repeat(norms, np.diff(m.indptr)).astype(np.float32)
-        result: Matrix = m[rows].tocsr()
+        _check_pages(pages)
+        params = (self.bits, tuple(self.path_ngrams), self.class_tokens)
+        cache: dict[_Key, tuple[np.ndarray, np.ndarray]] | None = self.__dict__.get("_rows")
+        # the cache is not an estimator attribute (not in __init__, not pickled)
+        if (
+            cache is None
+            or self.__dict__.get("_rows_params") != params
+            or (len(cache) > _ROW_CACHE_DEFAULT)
+        ):
+            cache = {}
+            self._rows: dict[_Key, tuple[np.ndarray, np.ndarray]] = cache
+            self._rows_params = params
+        keys: list[_Key | None] = []
+        for page in pages:
+            for line in page.lines:
+                d = line.dom
+                keys.append(None if d is None else (d.tag_path, d.class_tokens))
+        missing = list(dict.fromkeys(k for k in keys if k is not None and k not in cache))
+        if missing:
+            self._fill(cache, missing)
+        unique: dict[_Key | None, int] = {None: 0}
+        line_rows = np.fromiter(
+            (unique.setdefault(k, len(unique)) for k in keys), dtype=np.int64, count=len(keys)
+        )
+        found = [_EMPTY_ROW] + [cache[k] for k in unique if k is not None]
+        u_len = np.fromiter((len(r[0]) for r in found), dtype=np.int64, count=len(found))
+        u_start = np.zeros(len(found), dtype=np.int64)
+        np.cumsum(u_len[:-1], out=u_start[1:])
+        u_indices = np.concatenate([r[0] for r in found])
+        u_data = np.concatenate([r[1] for r in found])
+        lens = u_len[line_rows]
+        indptr = np.zeros(len(keys) + 1, dtype=np.int32)
+        np.cumsum(lens, out=indptr[1:])
+        at = np.repeat(u_start[line_rows] - indptr[:-1], lens) + np.arange(indptr[-1])
+        result: Matrix = sp.csr_matrix(
+            (u_data[at], u_indices[at], indptr), shape=(len(keys), len(self.idf_))
+        )
         return result
+
+    def _fill(self, cache: dict[_Key, tuple[np.ndarray, np.ndarray]], keys: list[_Key]) -> None:
+        """Compute the finished rows of ``keys`` into ``cache``: token counts, sublinear tf
+        times idf, L2-normalised (float32)."""
+        bits, ngrams, n_tokens = self.bits, tuple(self.path_ngrams), self.class_tokens
+        cols = [_columns(path, tokens, bits, ngrams, n_tokens) for path, tokens in keys]
+        rows = np.repeat(np.arange(len(keys), dtype=np.int64), [len(c) for c in cols])
+        flat = np.fromiter((c for cs in cols for c in cs), dtype=np.int64, count=len(rows))
+        codes, counts = np.unique((rows << bits) | flat, return_counts=True)
+        row_of = codes >> bits
+        indices = (codes & ((1 << bits) - 1)).astype(np.int32)
+        data = (1.0 + np.log(counts.astype(np.float32))) * self.idf_[indices]
+        lens = np.bincount(row_of, minlength=len(keys))
+        indptr = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        squares = sp.csr_matrix(
+            (data * data, indices, indptr), shape=(len(keys), len(self.idf_))
+        )  # summed by scipy, as before rows were cached: the same float32 rounding
+        norms = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        data /= np.repeat(norms, lens).astype(np.float32)
+        for row, key in enumerate(keys):
+            start, end = indptr[row], indptr[row + 1]
+            cache[key] = (indices[start:end], data[start:end])
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_rows", None)  # a cache, rebuilt on use
+        state.pop("_rows_params", None)
+        return state

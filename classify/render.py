@@ -2,7 +2,8 @@
 
 One parse with libxml2 (``lxml.etree.HTMLParser``), then a few passes in C that shrink the
 tree (drop invisible subtrees, unwrap inline tags other than ``<a>``), then one
-non-recursive walk (``etree.iterwalk``) over what is left: block elements start and end
+non-recursive walk over what is left (elements in document order, ends found from the
+parent links): block elements start and end
 lines, ``<br>`` splits a line, ``<a>`` is tracked for link density. Each line carries the
 :class:`~classify.records.DomFacts` of the innermost block element that holds it.
 
@@ -26,15 +27,19 @@ Rules:
   :data:`_FLATTEN_DEPTH_DEFAULT` levels removed (:func:`flatten_deep`), so all text is kept;
   :class:`RenderError` if even that is cut.
 
-Speed: the open blocks are parallel stacks; path, class tokens and facts are computed only
-for blocks that hold a line, memoised per page (class strings, token merges) and identical
-:class:`~classify.records.DomFacts` are one shared object. The lxml parse is about 40% of
-the time on typical pages.
+Speed: the open blocks are parallel stacks, pushed and popped inline; path, class tokens
+and facts are computed only for blocks that hold a line, memoised per page (class strings,
+token merges) and identical :class:`~classify.records.DomFacts` are one shared object. On
+the held-out corpus pages (187 kB of HTML on average) the lxml parse is about a third of
+the time, the C passes a sixth, the walk with its facts the rest. A libxslt pass that
+writes the marked text stream in C was tried and was slower (its per-element template
+matching costs more than this walk).
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -266,6 +271,7 @@ def _parse_utf8(data: bytes) -> tuple[etree._Element | None, bool]:
         no_network=True,
         huge_tree=True,
         default_doctype=False,
+        collect_ids=False,  # no id lookups here; saves a hash table per page
     )
     try:
         root = etree.fromstring(data, parser)
@@ -407,9 +413,10 @@ def wrap_text(text: str, width: int) -> list[str]:
 class _Walk:
     """The open block elements during one walk, as parallel stacks (internal).
 
-    Index ``i`` is the block at depth ``i`` (``html`` at 0). Class tokens and the shared
-    part of the facts are computed only for blocks that hold a line, and then cached at
-    their level until the block closes; identical facts share one :class:`DomFacts`.
+    Index ``i`` is the block at depth ``i`` (``html`` at 0). :func:`_render_lines` pushes
+    and pops the stacks itself (no call per block). Class tokens and the static part of
+    the facts are computed only for blocks that hold a line, and then cached at their
+    level until the block closes; identical facts share one :class:`DomFacts`.
     """
 
     __slots__ = (
@@ -433,66 +440,55 @@ class _Walk:
         self.tags: list[str] = []
         self.els: list[etree._Element] = []
         self.flags: list[int] = []
-        self.tokens: list[str | None] = []
+        """Flags of the block and all its block ancestors, OR-ed."""
+        self.tokens: list[tuple[str, ...] | None] = []
+        """Class tokens of the block, once computed (else ``None``)."""
         self.keys: list[tuple[str, str, int, int] | None] = []
+        """(tag path, class tokens, DOM flags, depth) of the block, once computed."""
         self.li_of: list[int] = []
-        """Level of the nearest ``<li>`` at or above each level, or -1."""
+        """Level of the nearest ``<li>`` at or above each level, or -1 (bullets only)."""
         self.li_started: list[bool] = []
-        self.own: dict[str, str] = {}
-        """Raw ``class id`` attribute string -> its tokens, space-joined."""
-        self.merged: dict[tuple[str, str], str] = {}
+        self.own: dict[str, tuple[str, ...]] = {}
+        """Raw ``class id`` attribute string -> its first distinct tokens (capped)."""
+        self.merged: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
         """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
         self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
 
-    def push(self, tag: str, el: etree._Element) -> None:
-        tags = self.tags
-        level = len(tags)
-        tags.append(tag)
-        self.els.append(el)
-        if level:
-            self.flags.append(self.flags[-1] | _TAG_FLAGS.get(tag, 0))
-            self.li_of.append(level if tag == "li" else self.li_of[-1])
-        else:
-            self.flags.append(_TAG_FLAGS.get(tag, 0))
-            self.li_of.append(0 if tag == "li" else -1)
-        self.tokens.append(None)
-        self.keys.append(None)
-        self.li_started.append(False)
-
-    def pop(self) -> None:
-        level = len(self.tags) - 1
-        del self.tags[level], self.els[level], self.flags[level], self.tokens[level]
-        del self.keys[level], self.li_of[level], self.li_started[level]
-
-    def _tokens(self, level: int) -> str:
+    def _tokens(self, level: int) -> tuple[str, ...]:
         tokens = self.tokens
         j = level
         while j >= 0 and tokens[j] is None:
             j -= 1
-        inherited = (tokens[j] or "") if j >= 0 else ""
+        inherited: tuple[str, ...] = (tokens[j] or ()) if j >= 0 else ()
         own_cache = self.own
         merged_cache = self.merged
+        own_set_of = frozenset
+        els = self.els
         for i in range(j + 1, level + 1):
-            el = self.els[i]
+            el = els[i]
             cls = el.get("class")
             ident = el.get("id")
             if cls or ident:
                 raw = f"{cls or ''} {ident or ''}"
                 own = own_cache.get(raw)
                 if own is None:
-                    own = " ".join(
-                        t for t in _TOKEN_SPLIT.split(raw.lower()) if t and not t.isdigit()
-                    )
-                    own_cache[raw] = own
-                if own:
-                    pair = (own, inherited)
-                    merged = merged_cache.get(pair)
-                    if merged is None:
-                        both = dict.fromkeys(own.split())
-                        both.update(dict.fromkeys(inherited.split()))
-                        merged = " ".join(list(both)[:_CLASS_TOKENS_DEFAULT])
-                        merged_cache[pair] = merged
-                    inherited = merged
+                    split = _TOKEN_SPLIT.split(raw.lower())
+                    own = tuple(dict.fromkeys(t for t in split if t and not t.isdigit()))
+                    own = own_cache[raw] = own[:_CLASS_TOKENS_DEFAULT]
+                if own:  # own tokens first, then the inherited ones not among them
+                    room = _CLASS_TOKENS_DEFAULT - len(own)
+                    if room > 0 and inherited:
+                        pair = (own, inherited)
+                        merged = merged_cache.get(pair)
+                        if merged is None:
+                            if own_set_of(own).isdisjoint(inherited):
+                                merged = own + inherited[:room]
+                            else:
+                                merged = own + tuple([t for t in inherited if t not in own][:room])
+                            merged_cache[pair] = merged
+                        inherited = merged
+                    else:
+                        inherited = own
             tokens[i] = inherited
         return inherited
 
@@ -502,7 +498,8 @@ class _Walk:
             tags = self.tags
             start = max(level + 1 - _PATH_TAGS_DEFAULT, 1 if tags[0] == "html" else 0)
             path = ">".join(tags[start : level + 1])
-            static = (path, self._tokens(level), self.flags[level] & _F_DOM, level)
+            tokens = " ".join(self._tokens(level))
+            static = (path, tokens, self.flags[level] & _F_DOM, level)
             self.keys[level] = static
         key = (static, link_density)
         found = self.facts.get(key)
@@ -522,9 +519,10 @@ class _Walk:
         return found
 
     def emit(self, raw: str, linked: list[str]) -> None:
-        """Write the text gathered in the innermost open block as line(s)."""
+        """Write the text gathered in the innermost open block as line(s); ``raw`` is not
+        all whitespace."""
         level = len(self.tags) - 1
-        if level < 0 or raw.isspace():
+        if level < 0:
             return
         if self.flags[level] & _F_PRE:
             pieces = [p for p in (" ".join(q.split()) for q in raw.splitlines()) if p]
@@ -566,51 +564,98 @@ def _render_lines(
 
     blocks = _BLOCKS
     breaks = _BREAKS
+    tag_flags = _TAG_FLAGS
     walk = _Walk(options)
     emit = walk.emit
     open_tags = walk.tags
+    els = walk.els
+    flags = walk.flags
+    tokens = walk.tokens
+    keys = walk.keys
+    li_of = walk.li_of
+    li_started = walk.li_started
+    bullets = bool(options.bullets)
     segs: list[str] = []
     linked: list[str] = []
     anchors = 0
 
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if tag in blocks:
-                if segs:
-                    emit("".join(segs), linked)
-                    segs.clear()
-                    linked.clear()
-                walk.push(tag, el)
-            elif tag == "a":
-                anchors += 1
-            elif tag in breaks:
-                if segs:
-                    emit("".join(segs), linked)
-                    segs.clear()
-                    linked.clear()
-                continue
-            text = el.text
-            if text and open_tags:
-                segs.append(text)
-                if anchors:
-                    linked.append(text)
+    # Elements in document order; an element's end comes when the next one is not its
+    # child (lxml returns the same proxy for an element while one is alive: ``is`` works).
+    # Half the Python work of etree.iterwalk's start and end events.
+    open_els: list[etree._Element] = []
+    closing: list[etree._Element] = []
+    for el in itertools.chain(root.iter(), (None,)):
+        if el is None:
+            closing = open_els[::-1]
         else:
-            if tag in blocks:
-                if segs:
-                    emit("".join(segs), linked)
-                    segs.clear()
-                    linked.clear()
-                walk.pop()
-            elif tag == "a":
-                anchors -= 1
-            tail = el.tail
-            if tail and open_tags:
-                segs.append(tail)
-                if anchors:
-                    linked.append(tail)
+            parent = el.getparent()
+            if open_els and open_els[-1] is not parent:
+                while open_els and open_els[-1] is not parent:
+                    closing.append(open_els.pop())
+        if closing:
+            for done in closing:
+                tag = done.tag
+                if tag in blocks:
+                    if segs:
+                        raw = "".join(segs)
+                        if not raw.isspace():
+                            emit(raw, linked)
+                        segs.clear()
+                        linked.clear()
+                    open_tags.pop()
+                    els.pop()
+                    flags.pop()
+                    tokens.pop()
+                    keys.pop()
+                    if bullets:
+                        li_of.pop()
+                        li_started.pop()
+                elif tag == "a":
+                    anchors -= 1
+                tail = done.tail
+                if tail and open_tags:
+                    segs.append(tail)
+                    if anchors:
+                        linked.append(tail)
+            closing = []
+        if el is None:
+            break
+        open_els.append(el)
+        tag = el.tag
+        if tag in blocks:
+            if segs:
+                raw = "".join(segs)
+                if not raw.isspace():
+                    emit(raw, linked)
+                segs.clear()
+                linked.clear()
+            flags.append((flags[-1] if flags else 0) | tag_flags.get(tag, 0))
+            if bullets:
+                li_of.append(len(open_tags) if tag == "li" else li_of[-1] if li_of else -1)
+                li_started.append(False)
+            open_tags.append(tag)
+            els.append(el)
+            tokens.append(None)
+            keys.append(None)
+        elif tag == "a":
+            anchors += 1
+        elif tag in breaks:
+            if segs:
+                raw = "".join(segs)
+                if not raw.isspace():
+                    emit(raw, linked)
+                segs.clear()
+                linked.clear()
+            continue
+        text = el.text
+        if text and open_tags:
+            segs.append(text)
+            if anchors:
+                linked.append(text)
     if segs:
-        emit("".join(segs), linked)
+        raw = "".join(segs)
+        if not raw.isspace():
+            emit(raw, linked)
     return walk.out
 
 

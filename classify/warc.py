@@ -31,8 +31,8 @@ Rules, in the order they apply to a response record:
   is not valid, or an unknown name, falls through); then
   :func:`~classify.render.decode_html` (``<meta charset>``, else lossy UTF-8). A declared
   UTF-16/32 charset is used as it is (such bodies are full of NUL bytes, valid UTF-8).
-* Very deep nesting: libxml2 stops at depth 2048; beyond that ``render_html`` currently
-  gives an empty page (no error), see ``tests/test_warc.py``.
+* Very deep nesting: libxml2 stops at depth 2048; ``render_html`` then parses the page
+  again with the deep tags flattened (text kept), see ``tests/test_warc.py``.
 * An empty body gives a page with no lines (not an error: the server sent an empty page).
 * A record whose processing takes longer than ``time_limit`` seconds becomes an error
   record. Rendering is linear in the page size and bodies are capped by

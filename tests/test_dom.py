@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pickle
+import zlib
 
 import numpy as np
 import pytest
@@ -105,3 +106,45 @@ def test_rendered_html_pages() -> None:
     m = DomFeaturizer().fit([page]).transform([page])
     assert m.shape[0] == len(page.lines) == 2
     assert np.diff(m.indptr).min() > 0
+
+
+def _reference_rows(feat: DomFeaturizer, pages: list[Page]) -> np.ndarray:
+    """The documented math, line by line: sublinear tf times idf, L2-normalised."""
+    out = np.zeros((sum(len(p.lines) for p in pages), 1 << feat.bits))
+    k = 0
+    for page in pages:
+        for line in page.lines:
+            if line.dom is not None:
+                for token in dom_tokens(line.dom):
+                    out[k, zlib.crc32(token.encode()) & ((1 << feat.bits) - 1)] += 1
+                nz = out[k] > 0
+                out[k, nz] = (1 + np.log(out[k, nz])) * feat.idf_[nz]
+                norm = np.sqrt((out[k] ** 2).sum())
+                out[k] /= norm if norm else 1.0
+            k += 1
+    return out
+
+
+def test_cached_rows_do_not_depend_on_batching_or_cache() -> None:
+    pages = [*_pages(), render_html("<div class='x'><p>a</p></div><ul><li>b</li></ul>")]
+    feat = DomFeaturizer().fit(pages)
+    together = feat.transform(pages)
+    one_by_one = sp.vstack([feat.transform([p]) for p in reversed(pages)][::-1], format="csr")
+    fresh = pickle.loads(pickle.dumps(feat)).transform(pages[::-1])  # no cache, other order
+    assert (together != one_by_one).nnz == 0
+    ends = np.cumsum([len(p.lines) for p in pages])
+    blocks = [together[end - len(p.lines) : end] for p, end in zip(pages, ends, strict=True)]
+    assert (fresh != sp.vstack(blocks[::-1], format="csr")).nnz == 0
+    assert np.allclose(together.toarray(), _reference_rows(feat, pages), atol=1e-6)
+
+
+def test_cache_is_not_pickled_and_refit_forgets_it() -> None:
+    pages = _pages()
+    feat = DomFeaturizer().fit(pages)
+    before = feat.transform(pages)
+    assert "_rows" not in pickle.loads(pickle.dumps(feat)).__dict__
+    other = [Page(id="o", lines=(Line("x", _facts("body>nav>ul>li", "sidebar menu")),))]
+    feat.fit(other + pages[:1])  # other idf: rows must be recomputed
+    after = feat.transform(pages)
+    assert np.allclose(after.toarray(), _reference_rows(feat, pages), atol=1e-6)
+    assert (before != after).nnz > 0

@@ -202,3 +202,36 @@ def test_identical_facts_are_shared() -> None:
 def test_noscript_fallback_with_bytes_and_upper_case() -> None:
     html = b"<body><div id=app></div><NOSCRIPT><p>" + b"for crawlers " * 20 + b"</p></NOSCRIPT>"
     assert render_html(html).texts == [("for crawlers " * 20).strip()]
+
+
+def _facts_of(html: str, **kw: object) -> list[tuple[str, str, str, float, int]]:
+    lines = render_html(html, **kw).lines  # type: ignore[arg-type]
+    return [
+        (line.text, line.dom.tag_path, line.dom.class_tokens, line.dom.link_density, line.dom.depth)
+        for line in lines
+        if line.dom is not None
+    ]
+
+
+def test_walk_closes_elements_in_order() -> None:
+    # an anchor around a block: its text before, inside and after the block
+    assert _facts_of("<div>a <a href=x>b<p>c</p>d</a> e</div><p>f</p>") == [
+        ("a b", "body>div", "", 0.5, 2),
+        ("c", "body>div>p", "", 1.0, 3),
+        ("d e", "body>div", "", 0.5, 2),
+        ("f", "body>p", "", 0.0, 2),
+    ]
+    # text after a nested list belongs to the outer item again; tokens nearest first
+    html = "<ul class='m'><li>one<ul><li id='i2'>two</li></ul>after</li><li>three</li></ul>"
+    assert _facts_of(html, options=RenderOptions(bullets="* ")) == [
+        ("* one", "body>ul>li", "m", 0.0, 3),
+        ("* two", "body>ul>li>ul>li", "i2 m", 0.0, 5),
+        ("after", "body>ul>li", "m", 0.0, 3),
+        ("* three", "body>ul>li", "m", 0.0, 3),
+    ]
+    # the tail of the last block of the page, after several elements close at once
+    assert _facts_of("<div><p>x<br>y</p></div>tail") == [
+        ("x", "body>div>p", "", 0.0, 3),
+        ("y", "body>div>p", "", 0.0, 3),
+        ("tail", "body", "", 0.0, 1),
+    ]
