@@ -77,41 +77,57 @@ def _hashed_char_counts(
     """Counts of hashed character n-grams of each text (first ``width`` code points).
 
     Texts are lowercased for ASCII letters and their digits folded to ``0``; a start marker
-    is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits).
+    is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits)
+    with sorted indices.
+
+    All n-grams of a line go in one row of a buckets table (missing ones get a bucket past
+    the last), each row is sorted, and runs of equal buckets become counts: no Python loop
+    over lines and no global sort.
     """
     n = len(texts)
     if n == 0:
         return sp.csr_matrix((0, 1 << bits), dtype=np.float32)
-    codes = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
-    codes = codes.astype(np.uint64)
-    upper = (codes >= 65) & (codes <= 90)
-    codes[upper] += 32
-    codes[(codes >= 48) & (codes <= 57)] = 48
-    valid = codes != 0
-    rows_all: list[np.ndarray] = []
-    cols_all: list[np.ndarray] = []
+    raw = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
+    valid = raw != 0
+    codes = raw.astype(np.uint64)
+    codes[(raw >= 65) & (raw <= 90)] += np.uint64(32)
+    codes[(raw >= 48) & (raw <= 57)] = 48
     mult = np.uint64(0x100000001B3)
     mix = np.uint64(0x9E3779B97F4A7C15)
     shift = np.uint64(64 - bits)
+    missing = 1 << bits
+    spans = [width - k + 1 for k in ngrams if k <= width]
+    buckets = np.empty((n, sum(spans)), dtype=np.uint32)
+    at = 0
     for k in ngrams:
         if k > width:
             continue
         span = width - k + 1
         h = np.full((n, span), np.uint64(seed * 7919 + k), dtype=np.uint64)
-        ok = np.ones((n, span), dtype=bool)
+        ok = valid[:, :span].copy()
         for j in range(k):
-            h = (h ^ codes[:, j : j + span]) * mult
+            np.bitwise_xor(h, codes[:, j : j + span], out=h)
+            np.multiply(h, mult, out=h)
             ok &= valid[:, j : j + span]
-        buckets = (h * mix) >> shift
-        r, c = np.nonzero(ok)
-        rows_all.append(r)
-        cols_all.append(buckets[r, c])
-    rows = np.concatenate(rows_all) if rows_all else np.zeros(0, dtype=np.intp)
-    cols = np.concatenate(cols_all) if cols_all else np.zeros(0, dtype=np.uint64)
-    data = np.ones(len(rows), dtype=np.float32)
-    m = sp.csr_matrix((data, (rows, cols.astype(np.int64))), shape=(n, 1 << bits))
-    m.sum_duplicates()
-    return m
+        np.multiply(h, mix, out=h)
+        np.right_shift(h, shift, out=h)
+        h[~ok] = missing
+        buckets[:, at : at + span] = h
+        at += span
+    buckets.sort(axis=1)
+    present = buckets < missing
+    # rows in the high bits: the flattened keys come out sorted by row, then bucket
+    keys = (np.arange(n, dtype=np.int64)[:, None] << (bits + 1)) | buckets
+    keys = keys[present]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+    unique = keys[starts]
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(unique >> (bits + 1), minlength=n), out=indptr[1:])
+    columns = (unique & ((1 << (bits + 1)) - 1)).astype(np.int32)
+    return sp.csr_matrix((counts, columns, indptr), shape=(n, 1 << bits))
 
 
 def _tfidf(counts: Matrix, idf: np.ndarray) -> Matrix:
@@ -457,17 +473,25 @@ def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarr
     return out
 
 
-COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the lines x pages product to one chunk's pages
+COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the pages x words table to one chunk's pages
 
 
 def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
-    """Cosine of each line's word vector with its page's weighted centroid, itself excluded."""
+    """Cosine of each line's word vector with its page's weighted centroid, itself excluded.
+
+    Lines must come grouped by page (``page_of`` non-decreasing). Centroids are summed into a
+    dense pages x words table over the words present in a chunk of pages, so each line's dot
+    product with its own page's centroid costs one lookup per stored word.
+    """
     n = words.shape[0]
     if n == 0:
         return np.zeros(0)
-    assign = sp.csr_matrix((weights, (page_of, np.arange(n))), shape=(n_pages, n))
-    centroids = (assign @ words).tocsr()
-    cent_norm2 = np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel()
+    weights = np.asarray(weights, dtype=np.float64)
+    counts = np.diff(words.indptr)
+    rows = np.repeat(np.arange(n), counts)
+    vals = words.data.astype(np.float64)
+    cols = words.indices
+    cent_norm2 = np.zeros(n_pages)
     dots = np.zeros(n)
     bounds = np.searchsorted(page_of, np.arange(0, n_pages + 1, COHERENCE_CHUNK_PAGES_DEFAULT))
     bounds = np.append(bounds, n)
@@ -475,9 +499,18 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
         if hi <= lo:
             continue
         first = int(page_of[lo])
-        last = int(page_of[hi - 1]) + 1
-        block = (words[lo:hi] @ centroids[first:last].T).toarray()
-        dots[lo:hi] = block[np.arange(hi - lo), page_of[lo:hi] - first]
+        chunk_pages = int(page_of[hi - 1]) + 1 - first
+        a, b = words.indptr[lo], words.indptr[hi]
+        r, c = rows[a:b], cols[a:b]
+        present = np.zeros(words.shape[1], dtype=bool)
+        present[c] = True
+        column = np.cumsum(present) - 1  # dense column of each word present in the chunk
+        width = int(column[-1]) + 1 if len(column) else 0
+        cell = (page_of[r] - first) * width + column[c]
+        cent = np.bincount(cell, weights=weights[r] * vals[a:b], minlength=chunk_pages * width)
+        table = cent.reshape(chunk_pages, width)
+        cent_norm2[first : first + chunk_pages] = (table**2).sum(axis=1)
+        dots[lo:hi] = np.bincount(r - lo, weights=vals[a:b] * cent[cell], minlength=hi - lo)
     self_norm2 = np.asarray(words.multiply(words).sum(axis=1)).ravel()
     rest_norm2 = cent_norm2[page_of] - 2 * weights * dots + weights**2 * self_norm2
     rest_dot = dots - weights * self_norm2

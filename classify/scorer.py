@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,9 @@ from classify.records import (
     LABELS,
     DecidedBy,
     Label,
-    LineResult,
     Page,
     PageResult,
+    make_line_result,
     page_from_text,
 )
 from classify.template import TemplateLookup, TemplateQueries
@@ -224,18 +224,18 @@ class Scorer:
                 rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
                 rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
         best = rows.argmax(axis=1).tolist() if len(rows) else []
-        probs = rows.tolist()
-        share_list = shares.tolist() if shares is not None else None
-        decided_list = decided.tolist()
+        shares_of = repeat(None) if shares is None else shares.tolist()
+        decided_of = map(_DECIDED_BY.__getitem__, decided.tolist())
         lines = tuple(
-            LineResult(
-                text=line.text,
-                label=LABELS[best[i]],
-                probabilities=dict(zip(LABELS, probs[i], strict=True)),
-                decided_by=_BY_TEMPLATE if decided_list[i] else _BY_MODEL,
-                template_share=None if share_list is None else share_list[i],
+            map(
+                make_line_result,
+                [line.text for line in page.lines],
+                map(LABELS.__getitem__, best),
+                _probability_maps(rows),
+                decided_of,
+                repeat(None),
+                shares_of,
             )
-            for i, line in enumerate(page.lines)
         )
         return PageResult(id=page.id, url=page.url, site=page.site, lines=lines)
 
@@ -248,7 +248,16 @@ class Scorer:
         out = []
         for r in results:
             lines = tuple(
-                replace(line, clickbait=next(scores)) if line.label in _HEADLINE_LABELS else line
+                make_line_result(
+                    line.text,
+                    line.label,
+                    line.probabilities,
+                    line.decided_by,
+                    next(scores),
+                    line.template_share,
+                )
+                if line.label in _HEADLINE_LABELS
+                else line
                 for line in r.lines
             )
             out.append(replace(r, lines=lines))
@@ -267,8 +276,15 @@ class Scorer:
         return replace(result, verdict=verdict)
 
 
-_BY_TEMPLATE = DecidedBy.SITE_TEMPLATE
-_BY_MODEL = DecidedBy.MODEL
+_DECIDED_BY = (DecidedBy.MODEL, DecidedBy.SITE_TEMPLATE)  # indexed by "decided by template"
+_ARTICLE, _TITLE, _LINK, _BOILERPLATE = LABELS
+
+
+def _probability_maps(rows: np.ndarray) -> list[dict[Label, float]]:
+    """One ``{label: probability}`` dict per row (a dict display is twice as fast as zip)."""
+    return [{_ARTICLE: a, _TITLE: t, _LINK: k, _BOILERPLATE: b} for a, t, k, b in rows.tolist()]
+
+
 _TEXT_COLUMNS = np.array([LABELS.index(Label.ARTICLE), LABELS.index(Label.TITLE)])
 _HEADLINE_LABELS = (Label.TITLE, Label.LINK)
 
