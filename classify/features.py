@@ -630,23 +630,36 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
     ) -> tuple[Matrix, Matrix, _Batch]:
         """Features, the word TF-IDF block alone (for context), and the flattened batch."""
+        blocks, words, batch = self.transform_blocks(pages, recurrence)
+        features = sp.hstack(
+            [sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks],
+            format="csr",
+            dtype=np.float32,
+        )
+        return features, words, batch
+
+    def transform_blocks(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
+    ) -> tuple[list[Matrix | np.ndarray], Matrix, _Batch]:
+        """The feature blocks in column order (sparse matrices, dense float32 arrays), the word
+        TF-IDF block and the flattened batch. Stacked, the blocks are :meth:`transform`'s rows;
+        a linear model can also score them block by block without building that matrix."""
         batch = _flatten(pages)
         words = self.words_.transform([t[:WORD_TEXT_CHARS_DEFAULT] for t in batch.texts])
         shape = shape_features(batch.texts)
         prefix, suffix, header = self._char_counts(batch, shape)
         dense = np.hstack([self._dense(batch, words, shape), _recurrence_block(recurrence, batch)])
-        blocks = [
+        blocks: list[Matrix | np.ndarray] = [
             words,
             _tfidf(prefix, self.prefix_idf_),
             _tfidf(suffix, self.suffix_idf_),
             _tfidf(header, self.header_idf_),
-            sp.csr_matrix(dense.astype(np.float32)),
+            dense.astype(np.float32),
         ]
         dom = getattr(self, "dom_", None)  # models pickled before this block have none
         if dom is not None:
             blocks.append(dom.transform(pages))
-        features = sp.hstack(blocks, format="csr", dtype=np.float32)
-        return features, words, batch
+        return blocks, words, batch
 
     def _dense(self, batch: _Batch, words: Matrix, shape: np.ndarray) -> np.ndarray:
         cfg = self.config_
