@@ -244,7 +244,10 @@ class Scorer:
         texts = [line.text for r in results for line in r.lines if line.label in _HEADLINE_LABELS]
         if not texts:
             return results
-        scores = iter(model.score(texts).tolist())
+        # each distinct headline once: menus and link lists repeat across a site's pages
+        unique = dict.fromkeys(texts)
+        score_of = dict(zip(unique, model.score(list(unique)).tolist(), strict=True))
+        scores = map(score_of.__getitem__, texts)
         out = []
         for r in results:
             lines = tuple(
