@@ -131,13 +131,32 @@ def _hashed_char_counts(
 
 
 def _tfidf(counts: Matrix, idf: np.ndarray) -> Matrix:
-    """Sublinear tf times idf, rows L2-normalised (in place on a copy)."""
-    m = counts.copy()
-    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    """Sublinear tf times idf, rows L2-normalised (a new matrix).
+
+    Norms are float32 sums of squares in each row's stored order (``np.add.reduceat``),
+    exactly as the models were trained with: the linear weights are large enough that a
+    difference in the last bit would show in the probabilities.
+    """
+    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    lengths = np.diff(counts.indptr)
+    filled = np.flatnonzero(lengths)
+    norms = np.zeros(counts.shape[0], dtype=data.dtype)
+    if len(filled):
+        norms[filled] = np.add.reduceat(data * data, counts.indptr[filled])
+    norms = np.sqrt(norms)
     norms[norms == 0] = 1.0
-    m.data /= np.repeat(norms, np.diff(m.indptr)).astype(np.float32)
-    return m
+    data /= np.repeat(norms, lengths)
+    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def _rows_at(rows: Matrix, at: np.ndarray, n: int) -> Matrix:
+    """An ``n``-row matrix holding ``rows`` at the (increasing) row numbers ``at``, empty
+    rows elsewhere."""
+    lengths = np.zeros(n, dtype=np.int64)
+    lengths[at] = np.diff(rows.indptr)
+    indptr = np.zeros(n + 1, dtype=rows.indptr.dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    return sp.csr_matrix((rows.data, rows.indices, indptr), shape=(n, rows.shape[1]))
 
 
 def _idf(counts: Matrix) -> np.ndarray:
@@ -237,10 +256,24 @@ def _code_set(chars: str) -> np.ndarray:
     return np.array(sorted(ord(c) for c in chars), dtype=np.uint32)
 
 
+_BMP = 0x10000
+_CLASS_BITS, _FLAG_SEPARATOR, _FLAG_CLOSER = 0x07, 0x08, 0x10
+
+
+def _char_table() -> np.ndarray:
+    """Per code point below ``_BMP`` (and one entry for all above): the character class in
+    the low bits, and flags for separators and closing marks. Past ``_LUT_SIZE`` everything
+    is a letter (emoji are fixed up by the caller)."""
+    table = np.full(_BMP + 1, _C_LOWER, dtype=np.uint8)
+    table[:_LUT_SIZE] = _CLASS_TABLE
+    table[_code_set("".join(SEPARATORS))] |= _FLAG_SEPARATOR
+    table[_code_set(CLOSERS)] |= _FLAG_CLOSER
+    return table
+
+
 _TERMINAL_CODES = _code_set("".join(TERMINAL_PUNCT))
-_CLOSER_CODES = _code_set(CLOSERS)
 _BULLET_CODES = _code_set("".join(BULLETS))
-_SEPARATOR_CODES = _code_set("".join(SEPARATORS))
+_CHAR_TABLE = _char_table()  # read-only, built once at import
 
 
 def _lines_containing(text: str, needles: Sequence[str], starts: np.ndarray) -> np.ndarray:
@@ -270,29 +303,28 @@ def shape_features(texts: Sequence[str]) -> np.ndarray:
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
     ends = starts + lengths  # index of each line's newline
-    cls = np.full(len(codes), _C_LOWER, dtype=np.uint8)
-    small = codes < _LUT_SIZE
-    cls[small] = _CLASS_TABLE[codes[small]]
-    big = ~small
-    if big.any():  # emoji and pictographs are symbols; CJK and the rest letters
-        cls[big & (codes >= 0x1F000)] = _C_SYMBOL
+    entry = _CHAR_TABLE[np.minimum(codes, _BMP)]
+    cls = entry & _CLASS_BITS
+    if len(codes) and codes.max() >= 0x1F000:  # emoji and pictographs are symbols
+        cls[codes >= 0x1F000] = _C_SYMBOL
 
     def per_line(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask.astype(np.int64), starts)
+        return np.add.reduceat(mask, starts, dtype=np.int64)
 
     upper = per_line(cls == _C_UPPER)
     letters = upper + per_line(cls == _C_LOWER)
     digits = per_line(cls == _C_DIGIT)
     symbols = per_line(cls == _C_SYMBOL)
-    wordish = (cls == _C_UPPER) | (cls == _C_LOWER) | (cls == _C_DIGIT)
+    wordish = cls <= _C_DIGIT
+    wordish &= cls != _C_OTHER
     word_start = wordish.copy()
     word_start[1:] &= ~wordish[:-1]
     n_words = per_line(word_start)
     titled = per_line(word_start & (cls == _C_UPPER))
-    separators = per_line(np.isin(codes, _SEPARATOR_CODES))
+    separators = per_line((entry & _FLAG_SEPARATOR) != 0)
     commas = per_line(codes == ord(","))
     idx = np.arange(len(codes))
-    keep = ~np.isin(codes, _CLOSER_CODES) & (cls != _C_SEP)
+    keep = ((entry & _FLAG_CLOSER) == 0) & (cls != _C_SEP)
     last_idx = np.maximum.reduceat(np.where(keep, idx, -1), starts)
     has_last = last_idx >= starts
     last = np.where(has_last, codes[np.maximum(last_idx, 0)], codes[ends - 1])
@@ -598,19 +630,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             seed=2,
         )
         header_of = self.header_index(batch, shape)
-        has = header_of >= 0
-        header_texts = ["\x02" + texts[j] for j in header_of[has]]
+        has = np.flatnonzero(header_of >= 0)
+        # hash each header line once; its lines share its counts row
+        heads, which = np.unique(header_of[has], return_inverse=True)
         counts = _hashed_char_counts(
-            header_texts, width=24, ngrams=(3,), bits=cfg.header_bits, seed=3
+            ["\x02" + texts[j] for j in heads.tolist()],
+            width=24,
+            ngrams=(3,),
+            bits=cfg.header_bits,
+            seed=3,
         )
-        header = sp.csr_matrix((len(texts), 1 << cfg.header_bits), dtype=np.float32)
-        if has.any():
-            rows = np.nonzero(has)[0]
-            selector = sp.csr_matrix(
-                (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
-                shape=(len(texts), len(rows)),
-            )
-            header = (selector @ counts).tocsr()
+        header = _rows_at(counts[which], has, len(texts))
         return prefix, suffix, header
 
     @staticmethod
@@ -671,7 +701,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         pos = np.arange(n) - batch.starts[page_of] if n else np.zeros(0, np.int64)
         size = sizes[page_of].astype(np.float64)
         rel = pos / np.maximum(size - 1, 1)
-        n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+        n_words = np.diff(words.indptr).astype(np.float64)  # TF-IDF weights are all > 0
         long_line = (n_words >= cfg.body_min_words).astype(np.float64)
         coh = coherence(words, long_line * np.minimum(n_words, 60.0), page_of, n_pages)
         coh_all = coherence(words, np.ones(n), page_of, n_pages)
@@ -679,13 +709,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
         max_chars = np.zeros(n_pages)
         np.maximum.at(max_chars, page_of, chars)
-        repeats = np.ones(n)
-        for p, page in enumerate(batch.pages):
-            if not page.lines:
-                continue
-            counter = Counter(line.text for line in page.lines)
-            start = batch.starts[p]
-            repeats[start : start + len(page.lines)] = [counter[ln.text] for ln in page.lines]
+        keys = list(zip(page_of.tolist(), texts, strict=True))  # (page, text)
+        counter = Counter(keys)
+        repeats = np.fromiter(map(counter.__getitem__, keys), dtype=np.float64, count=n)
         title_sim = np.zeros(n)
         has_title = np.zeros(n)
         titled = [p for p, page in enumerate(batch.pages) if page.title]
@@ -701,21 +727,19 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             title_sim = np.asarray(words.multiply(tmat[page_of]).sum(axis=1)).ravel()
             has_title = np.isin(page_of, titled).astype(np.float64)
         dom = np.zeros((n, 7))
-        k = 0
-        for page in batch.pages:
-            for line in page.lines:
-                d = line.dom
-                if d is not None:
-                    dom[k] = (
-                        1.0,
-                        d.link_density,
-                        float(d.in_chrome),
-                        float(d.in_list),
-                        float(d.in_heading),
-                        float(d.in_table),
-                        min(d.depth, 40) / 40.0,
-                    )
-                k += 1
+        facts = [line.dom for page in batch.pages for line in page.lines]
+        for k in [k for k, d in enumerate(facts) if d is not None]:
+            d = facts[k]
+            assert d is not None
+            dom[k] = (
+                1.0,
+                d.link_density,
+                float(d.in_chrome),
+                float(d.in_list),
+                float(d.in_heading),
+                float(d.in_table),
+                min(d.depth, 40) / 40.0,
+            )
         blocks = [
             shape,
             shift_rows(shape, page_of, -1),

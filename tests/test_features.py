@@ -10,6 +10,8 @@ from classify.features import (
     LineFeaturizer,
     WordTfidf,
     _hashed_char_counts,
+    _rows_at,
+    _tfidf,
     coherence,
     shape_features,
     shift_rows,
@@ -174,3 +176,18 @@ def test_coherence_matches_a_dense_computation_across_page_chunks() -> None:
     # float32 word norms and the centroid-minus-line algebra bound the agreement
     assert np.abs(got - want).max() < 1e-4
     assert want.max() > 0.5  # the pages do have coherent lines
+
+
+def test_tfidf_and_row_placement_match_dense_formulas() -> None:
+    rng = np.random.default_rng(2)
+    counts = rng.integers(0, 4, size=(9, 12)).astype(np.float32)
+    counts[3] = 0  # an empty row stays empty
+    idf = (rng.random(12) + 1).astype(np.float32)
+    got = _tfidf(sp.csr_matrix(counts), idf).toarray()
+    tf = np.where(counts > 0, 1 + np.log(np.maximum(counts, 1)), 0) * idf
+    norms = np.linalg.norm(tf, axis=1, keepdims=True)
+    assert np.allclose(got, tf / np.where(norms > 0, norms, 1), atol=1e-6)
+    placed = _rows_at(sp.csr_matrix(counts[[0, 2, 5]]), np.array([1, 4, 8]), 10).toarray()
+    want = np.zeros((10, 12), dtype=np.float32)
+    want[[1, 4, 8]] = counts[[0, 2, 5]]
+    assert np.array_equal(placed, want)
