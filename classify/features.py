@@ -26,7 +26,6 @@ neighbouring lines (see :mod:`classify.model`).
 
 from __future__ import annotations
 
-import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -111,22 +110,23 @@ def _hashed_char_counts(
             ok &= valid[:, j : j + span]
         np.multiply(h, mix, out=h)
         np.right_shift(h, shift, out=h)
-        h[~ok] = missing
-        buckets[:, at : at + span] = h
+        buckets[:, at : at + span] = np.where(ok, h, missing)
         at += span
     buckets.sort(axis=1)
     present = buckets < missing
-    # rows in the high bits: the flattened keys come out sorted by row, then bucket
-    keys = (np.arange(n, dtype=np.int64)[:, None] << (bits + 1)) | buckets
-    keys = keys[present]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
+    per_row = present.sum(axis=1)
+    flat = buckets[present]  # row by row, each row's buckets sorted
+    first = np.ones(len(flat), dtype=bool)  # first of a run of equal buckets in a row
+    first[1:] = flat[1:] != flat[:-1]
+    row_starts = np.cumsum(per_row) - per_row
+    first[row_starts[per_row > 0]] = True
     starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
-    unique = keys[starts]
+    counts = np.diff(np.append(starts, len(flat))).astype(np.float32)
+    columns = flat[starts].astype(np.int32)
+    seen = np.zeros(len(flat) + 1, dtype=np.int32)  # runs started before each position
+    np.cumsum(first, out=seen[1:])
     indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(unique >> (bits + 1), minlength=n), out=indptr[1:])
-    columns = (unique & ((1 << (bits + 1)) - 1)).astype(np.int32)
+    indptr[1:] = seen[row_starts + per_row]
     return sp.csr_matrix((counts, columns, indptr), shape=(n, 1 << bits))
 
 
@@ -167,6 +167,7 @@ def _idf(counts: Matrix) -> np.ndarray:
 
 
 _TOKENS_AND_BREAKS = re.compile(r"\w+|\n")
+_BREAK = -2  # id of the line break token in WordTfidf lookups
 
 
 class WordTfidf:
@@ -198,17 +199,32 @@ class WordTfidf:
 
     def counts(self, texts: Sequence[str]) -> Matrix:
         n = len(texts)
+        width = len(self.idf_)
         tokens = _TOKENS_AND_BREAKS.findall("\n".join(texts).lower())
         ids = np.fromiter(
-            map(self.vocabulary_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+            map(self._lookup().get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
         )
-        breaks = np.fromiter(map(operator.eq, tokens, repeat("\n")), dtype=bool, count=len(tokens))
+        breaks = ids == _BREAK
         rows = np.cumsum(breaks) - breaks
         known = ids >= 0
-        data = np.ones(int(known.sum()), dtype=np.float32)
-        m = sp.csr_matrix((data, (rows[known], ids[known])), shape=(n, len(self.idf_)))
-        m.sum_duplicates()
-        return m
+        cells, counts = np.unique(rows[known] * width + ids[known], return_counts=True)
+        indptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(cells // width, minlength=n), out=indptr[1:])
+        columns = (cells % width).astype(np.int32)
+        return sp.csr_matrix((counts.astype(np.float32), columns, indptr), shape=(n, width))
+
+    def _lookup(self) -> dict[str, int]:
+        """The vocabulary plus the line break token (built on first use, not pickled)."""
+        lookup: dict[str, int] | None = self.__dict__.get("_lookup_cache")
+        if lookup is None:
+            lookup = {**self.vocabulary_, "\n": _BREAK}
+            self.__dict__["_lookup_cache"] = lookup
+        return lookup
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lookup_cache", None)
+        return state
 
     def transform(self, texts: Sequence[str]) -> Matrix:
         return _tfidf(self.counts(texts), self.idf_)
