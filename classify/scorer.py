@@ -331,21 +331,26 @@ JUNK_WEIGHTS_DEFAULT = {
 def page_verdict(result: PageResult, lookup: TemplateLookup | None = None) -> dict[str, Any]:
     """Page facts and a ``junk`` score in [0, 1] (see :data:`JUNK_WEIGHTS_DEFAULT`)."""
     lines = result.lines
-    total_chars = sum(len(r.text) for r in lines)
-    article = [r for r in lines if r.label is Label.ARTICLE]
-    links = [r for r in lines if r.label is Label.LINK]
-    article_chars = sum(len(r.text) for r in article)
-    scored_links = [r.clickbait for r in links if r.clickbait is not None]
-    clickbait_share = (
-        sum(1 for c in scored_links if c >= 0.5) / len(scored_links) if scored_links else None
-    )
+    total_chars = article_chars = n_article = n_links = n_template = n_scored = n_clickbait = 0
+    for r in lines:  # one pass: this runs on every page
+        size = len(r.text)
+        total_chars += size
+        if r.label is Label.ARTICLE:
+            n_article += 1
+            article_chars += size
+        elif r.label is Label.LINK:
+            n_links += 1
+            if r.clickbait is not None:
+                n_scored += 1
+                n_clickbait += r.clickbait >= 0.5
+        if r.decided_by is DecidedBy.SITE_TEMPLATE:
+            n_template += 1
+    clickbait_share = n_clickbait / n_scored if n_scored else None
     template_share = None
     if lookup is not None and lines:
-        template_share = sum(1 for r in lines if r.decided_by is DecidedBy.SITE_TEMPLATE) / len(
-            lines
-        )
+        template_share = n_template / len(lines)
     article_share = article_chars / total_chars if total_chars else 0.0
-    link_share = len(links) / len(lines) if lines else 0.0
+    link_share = n_links / len(lines) if lines else 0.0
     w = JUNK_WEIGHTS_DEFAULT
     z = (
         w["bias"]
@@ -357,7 +362,7 @@ def page_verdict(result: PageResult, lookup: TemplateLookup | None = None) -> di
     )
     return {
         "article_share": round(article_share, 4),
-        "article_lines": len(article),
+        "article_lines": n_article,
         "article_chars": article_chars,
         "link_share": round(link_share, 4),
         "clickbait_share": None if clickbait_share is None else round(clickbait_share, 4),
