@@ -512,9 +512,10 @@ def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarr
     sizes = np.bincount(page_of, minlength=n_pages).astype(np.float64)
     sizes[sizes == 0] = 1.0
     out: np.ndarray
-    if values.ndim == 2:
-        table = np.zeros((n_pages, values.shape[1]))
-        np.add.at(table, page_of, values)
+    if values.ndim == 2:  # per column: bincount adds in the same order as np.add.at, faster
+        table = np.column_stack(
+            [np.bincount(page_of, weights=col, minlength=n_pages) for col in values.T]
+        ).reshape(n_pages, values.shape[1])
         out = (table / sizes[:, None])[page_of]
     else:
         out = (np.bincount(page_of, weights=values, minlength=n_pages) / sizes)[page_of]
