@@ -1,7 +1,7 @@
 """Does the batch site-template index help, and are its decisions safe? Measured on data.
 
 Two evaluation sets, each scored without and with a batch site-template index built over the
-same pages (:func:`classify.train.evaluate`):
+same pages (as :func:`classify.train.evaluate` does, with :class:`~classify.scorer.Scorer`):
 
 (a) the multi-page sites of the real corpora: CleanPortalEval's four portals (all pages, gold =
     ``truth``; pages without an article have empty gold) and WCXB sites with at least two
@@ -10,20 +10,30 @@ same pages (:func:`classify.train.evaluate`):
 (b) held-out generated content-farm sites (:mod:`classify.synth` over the held-out corpus
     sites' articles).
 
-For each it prints page-level article F1 without/with templates, the lines decided by
-``site_template`` and the precision of those decisions: the share of them that are *not* gold
-article (target >= 0.995).
+Contamination: the shipped line model is trained on the corpus pages of the *train* side of
+the by-site split (:func:`classify.corpus.site_split`), so every corpus figure is printed for
+all pages, for train-split sites (pages the model may have trained on) and for held-out sites.
 
-Then it sweeps ``TemplateConfig.template_share`` x ``min_pages`` on generated sites built from
-the *train* corpus sites (another seed), to calibrate the defaults, and prints the same sweep
-on (a) for information (those pages are also the evaluation set).
+1. Variants, page-level article F1 on the same pages: no index; hard decisions only
+   (``recurrence_features=False``); recurrence features only (no decisions); both (the
+   default); both without the article-span rule (``article_span_words=0``). For the default
+   and the no-span config: lines decided by ``site_template`` and the precision of those
+   decisions, the share of them that are *not* gold article (target >= 0.995).
+2. The default's wrong decisions by site and page type, and how many of them the model
+   without templates labels non-article too (``--show-wrong N`` prints N of each group).
+3. Calibration sweeps of ``template_share`` x ``min_pages`` (decisions without the model's
+   span rule) on data that is not evaluated on: generated sites built from the *train*
+   corpus sites (another seed), and the train-split corpus sites.
+4. On the same two: the share of lines found on no other page of their site that are gold
+   article, which is what the recurrence features learn "does not recur" to mean.
 
 The model: ``--model PATH``, default the shipped ``classify/models/lines.joblib``; when that
 does not exist, a quick model is trained on ``data/train`` (with recurrence features, as
 ``classify train`` does) and the run says so.
 
 Usage: ``python bench/templates_eval.py [--model PATH] [--corpora ../shared/corpora]
-[--sites 60] [--sweep-sites 60] [--max-wcxb-pages 400]``. About 2-4 minutes on 2 cores.
+[--sites 60] [--sweep-sites 60] [--max-wcxb-pages 400] [--show-wrong 40]``. About 5 minutes on
+2 cores.
 """
 
 from __future__ import annotations
@@ -35,23 +45,23 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from classify.corpus import label_record
+from classify.corpus import label_record, site_split
 from classify.evaluate import ArticleF1, page_score
 from classify.model import LineClassifier
-from classify.records import Label, LabelledPage
+from classify.records import DecidedBy, Label, LabelledPage, PageResult
 from classify.render import RenderError
 from classify.scorer import DEFAULT_MODEL, ScoreConfig, Scorer
 from classify.template import TemplateConfig, TemplateIndex, normalise_lines
-from classify.train import Evaluation, evaluate, gold_text, recurrence_of, text_only
+from classify.train import gold_text, recurrence_of, text_only
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARES = (0.3, 0.4, 0.5, 0.6, 0.7)
+SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.9)
 MIN_PAGES = (3, 5)
 TARGET_PRECISION = 0.995
 
@@ -154,46 +164,145 @@ def informative(texts: Sequence[str]) -> np.ndarray:
     return np.array([n not in ("", "0") for n in normalise_lines(texts)], dtype=bool)
 
 
-def decisions_by_group(samples: Sequence[LabelledPage]) -> None:
-    """Template decisions (default config) per page type, with and without number-only lines."""
+def split_of(sample: LabelledPage) -> str:
+    """``train`` or ``heldout`` for corpus pages (by site), ``generated`` for the others."""
+    if sample.page.id.split(":")[0] in ("cleanportal", "wcxb"):
+        return site_split(sample.page.site)
+    return "generated"
+
+
+def page_type(sample: LabelledPage) -> str:
+    return sample.page.id.split(":")[1] if ":" in sample.page.id else ""
+
+
+DEFAULT = TemplateConfig()
+VARIANTS: dict[str, TemplateConfig | None] = {
+    "none": None,
+    "decide": replace(DEFAULT, recurrence_features=False),
+    "feat": replace(DEFAULT, min_pages=10**9),  # shares known, nothing decided
+    "both": DEFAULT,
+    "both-nospan": replace(DEFAULT, article_span_words=0),
+}
+"""Ways to use the index; ``both`` is the default :class:`TemplateConfig`."""
+
+
+def score(
+    model: LineClassifier, samples: Sequence[LabelledPage], config: TemplateConfig | None
+) -> list[PageResult]:
+    """Score the pages as text with a batch index over them (``config``), or without one."""
     pages = [text_only(s.page) for s in samples]
-    index = TemplateIndex.build(pages)
-    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for sample, page in zip(samples, pages, strict=True):
-        source, _, rest = sample.page.id.partition(":")
-        group = f"{source}/{rest.split(':')[0]}" if source in ("cleanportal", "wcxb") else "all"
-        mask = index.lookup(page).template_mask(index.config)
-        kept = mask & informative(page.texts)
-        gold = np.array([label is Label.ARTICLE for label in sample.labels], dtype=bool)
-        row = tally[group]
-        row[0] += int(mask.sum())
-        row[1] += int((mask & gold).sum())
-        row[2] += int(kept.sum())
-        row[3] += int((kept & gold).sum())
-    for group, (dec, art, dec2, art2) in sorted(tally.items()):
-        log(
-            f"    {group:<18} decided {dec:>6}, gold article {art:>4} (precision "
-            f"{precision_of(dec, art)}); without number-only lines: decided {dec2:>6}, "
-            f"gold article {art2:>4} (precision {precision_of(dec2, art2)})"
-        )
+    index = TemplateIndex.build(pages, config=config) if config is not None else None
+    scorer = Scorer(model, config=ScoreConfig(headlines=False), templates=index)
+    return list(scorer.score_many(pages))
 
 
-def report(name: str, model: LineClassifier, samples: Sequence[LabelledPage]) -> Evaluation:
-    plain = evaluate(model, samples)
-    with_index = evaluate(model, samples, templates=True)
+@dataclass
+class Tally:
+    f1: float
+    pages: int
+    decided: int
+    wrong: int
+
+
+def tally(samples: Sequence[LabelledPage], results: Sequence[PageResult]) -> Tally:
+    scores, decided, wrong = [], 0, 0
+    for sample, result in zip(samples, results, strict=True):
+        scores.append(page_score(result.article, gold_text(sample)))
+        for line, gold in zip(result.lines, sample.labels, strict=True):
+            if line.decided_by is DecidedBy.SITE_TEMPLATE:
+                decided += 1
+                wrong += gold is Label.ARTICLE
+    return Tally(ArticleF1.of(scores).f1, len(samples), decided, wrong)
+
+
+def variants_table(
+    model: LineClassifier, sets: dict[str, list[LabelledPage]]
+) -> dict[str, dict[str, list[PageResult]]]:
+    """Print F1 per variant and decisions of the default, per set and split."""
     log(
-        f"{name:<22} {plain.article_f1.f1:>8.4f} {with_index.article_f1.f1:>8.4f} "
-        f"{with_index.article_f1.precision:>7.4f} {with_index.article_f1.recall:>7.4f} "
-        f"{with_index.template_decided:>8} {with_index.template_article:>6} "
-        f"{precision_of(with_index.template_decided, with_index.template_article):>9}"
+        f"{'set':<24} {'pages':>5} "
+        + " ".join(f"{name:>11}" for name in VARIANTS)
+        + f" {'decided':>8} {'wrong':>5} {'precision':>9} | no span: {'decided':>7} "
+        f"{'wrong':>5} {'precision':>9}"
     )
-    return with_index
+    out: dict[str, dict[str, list[PageResult]]] = {}
+    for name, samples in sets.items():
+        results = {v: score(model, samples, cfg) for v, cfg in VARIANTS.items()}
+        out[name] = results
+        groups = sorted({split_of(s) for s in samples})
+        for group in ["all", *groups] if len(groups) > 1 else ["all"]:
+            keep = [i for i, s in enumerate(samples) if group == "all" or split_of(s) == group]
+            chosen = [samples[i] for i in keep]
+            t = {v: tally(chosen, [r[i] for i in keep]) for v, r in results.items()}
+            both, nospan = t["both"], t["both-nospan"]
+            log(
+                f"{name + ' ' + group:<24} {both.pages:>5} "
+                + " ".join(f"{t[v].f1:>11.4f}" for v in VARIANTS)
+                + f" {both.decided:>8} {both.wrong:>5} {precision_of(both.decided, both.wrong):>9}"
+                f" | no span: {nospan.decided:>7} {nospan.wrong:>5} "
+                f"{precision_of(nospan.decided, nospan.wrong):>9}"
+            )
+    return out
 
 
-REPORT_HEAD = (
-    f"{'set':<22} {'F1 plain':>8} {'F1 tmpl':>8} {'P tmpl':>7} {'R tmpl':>7} "
-    f"{'decided':>8} {'art.':>6} {'precision':>9}"
-)
+def wrong_decisions(
+    samples: Sequence[LabelledPage],
+    results: dict[str, list[PageResult]],
+    show: int,
+) -> None:
+    """Default-config decisions by site and page type; wrong ones (gold article) explained.
+
+    ``results``: the variants' results on ``samples`` ("both", "none" and "feat" are used).
+    """
+    rows: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    shown: Counter[tuple[str, str, str]] = Counter()
+    for sample, result, base, feat in zip(
+        samples, results["both"], results["none"], results["feat"], strict=True
+    ):
+        key = (sample.page.site or "", split_of(sample), page_type(sample))
+        lines = zip(result.lines, base.lines, feat.lines, sample.labels, strict=True)
+        for line, before, undecided, gold in lines:
+            if line.decided_by is not DecidedBy.SITE_TEMPLATE:
+                continue
+            row = rows[key]
+            row[0] += 1
+            if gold is not Label.ARTICLE:
+                continue
+            row[1] += 1
+            row[2] += before.label is not Label.ARTICLE
+            row[3] += len(line.text.split()) <= 3
+            if shown[key] < show:
+                shown[key] += 1
+                log(
+                    f"    WRONG {key[0]} {key[2]} share {line.template_share:.2f} "
+                    f"p(article) without index {before.probabilities[Label.ARTICLE]:.2f}, "
+                    f"with recurrence features {undecided.probabilities[Label.ARTICLE]:.2f}: "
+                    f"{line.text[:60]!r}"
+                )
+    log(
+        f"    {'site':<26} {'split':<8} {'page type':<14} {'decided':>7} {'wrong':>5} "
+        f"{'wrong, plain model non-article too':>34} {'wrong, <= 3 words':>17}"
+    )
+    for (site, split, kind), (dec, wrong, plain_non, short) in sorted(rows.items()):
+        log(f"    {site:<26} {split:<8} {kind:<14} {dec:>7} {wrong:>5} {plain_non:>34} {short:>17}")
+    total = [sum(r[k] for r in rows.values()) for k in range(4)]
+    log(f"    {'total':<50} {total[0]:>7} {total[1]:>5} {total[2]:>34} {total[3]:>17}")
+
+
+def per_site_f1(samples: Sequence[LabelledPage], results: dict[str, list[PageResult]]) -> None:
+    """Article F1 of each variant on each site with >= 6 pages."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, sample in enumerate(samples):
+        by_site[sample.page.site or ""].append(i)
+    for site, members in sorted(by_site.items()):
+        if len(members) < 6:
+            continue
+        chosen = [samples[i] for i in members]
+        f1 = {v: tally(chosen, [r[i] for i in members]).f1 for v, r in results.items()}
+        log(
+            f"    {site:<26} {split_of(chosen[0]):<8} {len(members):>3} pages "
+            + " ".join(f"{v} {f:.4f}" for v, f in f1.items())
+        )
 
 
 @dataclass
@@ -203,73 +312,60 @@ class SweepRow:
     decided: int
     article: int
     title: int
-    decided_informative: int
-    article_informative: int
     non_article_total: int
-    f1: float | None
 
 
-def sweep(
-    samples: Sequence[LabelledPage], model: LineClassifier | None, *, with_f1: bool
-) -> list[SweepRow]:
-    """Template decisions (and article F1 if ``with_f1``) for each config of the grid."""
+def sweep(samples: Sequence[LabelledPage]) -> list[SweepRow]:
+    """Template decisions (without the model's span rule) for each config of the grid."""
     pages = [text_only(s.page) for s in samples]
     base = TemplateIndex.build(pages)  # counts do not depend on share / min_pages
     lookups = [base.lookup(p) for p in pages]
     gold = [np.array([label.value for label in s.labels]) for s in samples]
-    useful = [informative(p.texts) for p in pages]
     non_article = int(sum((g != Label.ARTICLE.value).sum() for g in gold))
     rows = []
     for min_pages in MIN_PAGES:
         for share in SHARES:
             cfg = TemplateConfig(template_share=share, min_pages=min_pages)
-            decided = article = title = decided_inf = article_inf = 0
-            for lookup, g, use in zip(lookups, gold, useful, strict=True):
+            decided = article = title = 0
+            for lookup, g in zip(lookups, gold, strict=True):
                 mask = lookup.template_mask(cfg)
                 decided += int(mask.sum())
                 article += int((g[mask] == Label.ARTICLE.value).sum())
                 title += int((g[mask] == Label.TITLE.value).sum())
-                decided_inf += int((mask & use).sum())
-                article_inf += int((g[mask & use] == Label.ARTICLE.value).sum())
-            f1 = None
-            if with_f1 and model is not None:
-                index = TemplateIndex.build(pages, config=cfg)
-                scorer = Scorer(model, config=ScoreConfig(headlines=False), templates=index)
-                scores = [
-                    page_score(r.article, gold_text(s))
-                    for r, s in zip(scorer.score_many(pages), samples, strict=True)
-                ]
-                f1 = ArticleF1.of(scores).f1
-            rows.append(
-                SweepRow(
-                    share,
-                    min_pages,
-                    decided,
-                    article,
-                    title,
-                    decided_inf,
-                    article_inf,
-                    non_article,
-                    f1,
-                )
-            )
+            rows.append(SweepRow(share, min_pages, decided, article, title, non_article))
     return rows
+
+
+def unique_line_prior(samples: Sequence[LabelledPage]) -> str:
+    """Share of gold article among lines that occur on no other page of a multi-page site.
+
+    What the recurrence features learn "does not recur" to mean; the training sites should
+    give about what real sites give.
+    """
+    pages = [text_only(s.page) for s in samples]
+    index = TemplateIndex.build(pages)
+    unique = article = 0
+    for sample, page in zip(samples, pages, strict=True):
+        lookup = index.lookup(page)
+        if lookup.pages < 1:
+            continue
+        alone = lookup.counts == 0
+        gold = np.array([label is Label.ARTICLE for label in sample.labels], dtype=bool)
+        unique += int(alone.sum())
+        article += int((alone & gold).sum())
+    return f"{article / max(unique, 1):.3f} of {unique} lines"
 
 
 def print_sweep(rows: Sequence[SweepRow]) -> None:
     log(
         f"{'min_pages':>9} {'share':>5} {'decided':>8} {'article':>7} {'title':>5} "
-        f"{'precision':>9} {'non-art. covered':>16} {'article F1':>10} "
-        f"{'| no number-only: decided':>24} {'article':>7} {'precision':>9}"
+        f"{'precision':>9} {'non-art. covered':>16}"
     )
     for r in rows:
-        f1 = "" if r.f1 is None else f"{r.f1:.4f}"
         covered = (r.decided - r.article) / max(r.non_article_total, 1)
         log(
             f"{r.min_pages:>9} {r.share:>5.1f} {r.decided:>8} {r.article:>7} {r.title:>5} "
-            f"{precision_of(r.decided, r.article):>9} {covered:>16.3f} {f1:>10} "
-            f"{r.decided_informative:>24} {r.article_informative:>7} "
-            f"{precision_of(r.decided_informative, r.article_informative):>9}"
+            f"{precision_of(r.decided, r.article):>9} {covered:>16.3f}"
         )
 
 
@@ -284,6 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--max-wcxb-pages", type=int, default=0, help="cap on WCXB multi-page-site pages (0: all)"
     )
+    parser.add_argument(
+        "--show-wrong", type=int, default=0, help="print this many wrong lines per site/page type"
+    )
     args = parser.parse_args(argv)
     if not args.corpora.is_dir():
         print(f"no corpora folder {args.corpora}", file=sys.stderr)
@@ -291,35 +390,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     model, model_name = load_or_train(args.model)
     log(f"model: {model_name}")
-    log(f"defaults: {TemplateConfig()}")
+    log(f"defaults: {DEFAULT}")
 
     log("\nloading (a) corpus multi-page sites ...")
     corpus = corpus_site_samples(args.corpora, args.max_wcxb_pages)
     for name, samples in corpus.items():
         log(f"  {name}: {describe(samples)}")
+        for part in ("train", "heldout"):
+            chosen = [s for s in samples if split_of(s) == part]
+            log(f"    {part}-split sites: {describe(chosen)}")
     log(f"loading (b) {args.sites} held-out generated sites (seed {args.seed}) ...")
     heldout = synth_samples(args.corpora, "heldout", args.sites, args.seed)
     log(f"  {describe(heldout)}")
     log(f"  ({time.perf_counter() - started:.0f} s so far)")
 
-    log("\n== article F1 without / with a batch template index (default config) ==")
-    log(REPORT_HEAD)
-    both = corpus["cleanportal"] + corpus["wcxb"]
-    report("(a) cleanportal", model, corpus["cleanportal"])
-    report("(a) wcxb >= 2 pages", model, corpus["wcxb"])
-    report("(a) all", model, both)
-    report("(b) held-out synth", model, heldout)
-    log("  template decisions by source/page type (synth pages: 'all'):")
-    decisions_by_group(both)
-    decisions_by_group(heldout)
+    log("\n== page-level article F1 by way of using the index (same pages in each column) ==")
+    log(
+        "none: no index; decide: decisions only; feat: recurrence features only; both: "
+        "the default; both-nospan: article_span_words=0. decided/wrong/precision: the default"
+    )
+    sets = {"(a) cleanportal": corpus["cleanportal"], "(a) wcxb": corpus["wcxb"]}
+    sets["(b) held-out synth"] = heldout
+    results = variants_table(model, sets)
     log(f"  ({time.perf_counter() - started:.0f} s so far)")
 
-    log(f"\n== sweep on {args.sweep_sites} train-part generated sites (seed {args.sweep_seed}) ==")
+    log("\n== the default's site_template decisions on (a) by site and page type ==")
+    for name in ("(a) cleanportal", "(a) wcxb"):
+        wrong_decisions(sets[name], results[name], args.show_wrong)
+    log("  article F1 per site (sites with >= 6 pages):")
+    for name in ("(a) cleanportal", "(a) wcxb"):
+        per_site_f1(sets[name], results[name])
+
+    log("\n== calibration sweeps (decisions without the span rule; not evaluation data) ==")
+    log(f"-- {args.sweep_sites} train-part generated sites (seed {args.sweep_seed})")
     train_sites = synth_samples(args.corpora, "train", args.sweep_sites, args.sweep_seed)
     log(f"  {describe(train_sites)}")
-    print_sweep(sweep(train_sites, model, with_f1=True))
-    log("\n== the same sweep on (a), for information (also the evaluation set) ==")
-    print_sweep(sweep(both, model, with_f1=True))
+    print_sweep(sweep(train_sites))
+    train_corpus = [s for s in corpus["cleanportal"] + corpus["wcxb"] if split_of(s) == "train"]
+    log(f"-- train-split corpus sites of (a): {describe(train_corpus)}")
+    print_sweep(sweep(train_corpus))
+    log(
+        "\nlines on no other page of their site that are gold article: generated train-part "
+        f"sites {unique_line_prior(train_sites)}; train-split corpus sites "
+        f"{unique_line_prior(train_corpus)}"
+    )
     log(f"\ntarget precision >= {TARGET_PRECISION}; total {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -176,8 +176,8 @@ class Scorer:
             lookups = [self.templates.lookup(page) for page in pages]  # keyed by site or URL host
         recurrence = (
             [Recurrence(shares=lk.shares, site_pages=lk.pages) for lk in lookups]
-            if lookups is not None
-            else None
+            if lookups is not None and self.templates and self.templates.config.recurrence_features
+            else None  # TemplateConfig.recurrence_features: decisions only
         )
         rows_of = self._predict(pages, recurrence)
         headline_model = self.headline_model
@@ -222,7 +222,9 @@ class Scorer:
         shares: np.ndarray | None = None
         if lookup is not None and self.templates is not None and len(rows):
             shares = lookup.shares
-            decided = lookup.template_mask(self.templates.config)
+            # template lines inside the model's article span stay the model's (template.py)
+            model_article = rows.argmax(axis=1) == LABELS.index(Label.ARTICLE)
+            decided = lookup.template_mask(self.templates.config, model_article)
             if decided.any():
                 # a line on most of the site's pages is template: never article or title
                 rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0

@@ -36,6 +36,14 @@ page that is not known, counts are used as stored over ``pages``. (When the page
 non-representative member of its cluster, a line it has but the representative lacks is
 also decremented; that makes such a count at most one lower.)
 
+**Use in labelling** (:class:`classify.scorer.Scorer`). The shares feed the line model as
+features (``TemplateConfig.recurrence_features``), and :meth:`TemplateLookup.template_mask`
+decides lines: a line on at least ``template_share`` of a site's other pages, on a site with at
+least ``min_pages`` other pages, is template (never article or title), except a line inside the
+page's *article span* (:func:`article_span`: between the first and last line of at least
+``article_span_words`` words that the model labels article), where recurring lines are the
+content's own headers and field labels on product and documentation pages.
+
 **Memory.** The batch index keeps, per site, sorted ``uint64`` line hashes and ``uint32``
 page counts (12 bytes per distinct line), plus per counted page its fingerprint and
 content signature (~8 bytes per long line) and 16 band keys (~16 bytes each with the
@@ -62,6 +70,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from itertools import repeat
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -82,6 +91,7 @@ __all__ = [
     "TemplateIndexError",
     "TemplateLookup",
     "TemplateQueries",
+    "article_span",
     "digest_page",
     "line_hash",
     "line_hashes",
@@ -161,6 +171,26 @@ class TemplateConfig:
     """Pages with fewer long lines have no content signature (only exact duplicates merge)."""
     max_example_chars: int = 300
     """Example texts (for :meth:`TemplateQueries.top_lines`) are cut to this length."""
+    # How the scorer uses the index. Measured by `python bench/templates_eval.py` (variants
+    # table): recurrence features + decisions give the best article F1 on every set of sites
+    # the line model never saw (held-out CleanPortalEval portal 0.863 -> 0.896, held-out WCXB
+    # sites 0.697 -> 0.708, held-out generated sites 0.986 -> 0.993; decisions alone add
+    # about 0.001). On bbc.co.uk, a training-split CleanPortalEval portal, the features cost
+    # F1 (0.984 -> 0.886): on the generated training sites 88% of a known site's
+    # non-recurring lines are article, on the real multi-page sites 44-52%, so the model
+    # learnt "does not recur" as "article". False: the hard decisions only.
+    recurrence_features: bool = True
+    """Feed each line's recurrence (share, site size, neighbours' shares) to the line model."""
+    # Calibrated on the train side, not on evaluation pages: lines of >= 20 (normalised) words
+    # are 0.6% of the title/link lines of 60 generated train-part sites and 0.5% of those of
+    # the train-split corpus pages of bench/templates_eval.py (>= 15 words: 5.1% and 0.9%), so
+    # a line that long which the model labels article is body text, not a headline it got
+    # wrong (a sidebar headline must not open or close the span).
+    article_span_words: int = 20
+    """Template lines between the page's first and last *body paragraph* (a line of at least
+    this many words, labelled article by the model, not template) are left to the model: on
+    product, documentation and collection pages they are the content's own section headers
+    and field labels ("System Requirements", "Memory: 8 GB RAM"). 0 turns the rule off."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.near_dup_threshold <= 1.0:
@@ -173,6 +203,8 @@ class TemplateConfig:
             raise ValueError("min_pages and signature_min_chars must be >= 0")
         if not 1 <= self.signature_min_lines <= self.signature_lines:
             raise ValueError("need 1 <= signature_min_lines <= signature_lines")
+        if self.article_span_words < 0:
+            raise ValueError("article_span_words must be >= 0")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -383,6 +415,8 @@ class PageDigest:
     informative: npt.NDArray[np.bool_]
     """Per line: its normalised text has letters (a line of digits and punctuation, such as
     "1." or "$145", folds to the same text as the site's counters and is never template)."""
+    words: npt.NDArray[np.int64]
+    """Per line: the number of words of its normalised text."""
 
     @property
     def countable(self) -> bool:
@@ -402,11 +436,20 @@ def digest_page(page: Page, config: TemplateConfig) -> PageDigest:
     informative = np.fromiter(
         (n not in (b"", b"0") for n in norms), dtype=np.bool_, count=len(norms)
     )
+    spaces = np.fromiter(map(bytes.count, norms, repeat(b" ")), dtype=np.int64, count=len(norms))
+    words = spaces + (lengths > 0)  # normalised text: words are separated by single spaces
     if long_hashes.size >= config.signature_min_lines:
         return PageDigest(
-            site, hashes, unique, fingerprint, long_hashes, _band_keys(long_hashes), informative
+            site,
+            hashes,
+            unique,
+            fingerprint,
+            long_hashes,
+            _band_keys(long_hashes),
+            informative,
+            words,
         )
-    return PageDigest(site, hashes, unique, fingerprint, _EMPTY_U64, _EMPTY_U64, informative)
+    return PageDigest(site, hashes, unique, fingerprint, _EMPTY_U64, _EMPTY_U64, informative, words)
 
 
 def _longest(hashes: U64, lengths: I64, config: TemplateConfig) -> U64:
@@ -442,6 +485,8 @@ class TemplateLookup:
     """The page (or a near-duplicate) was counted, so its own cluster was excluded."""
     informative: npt.NDArray[np.bool_]
     """Per line: whether it can be template at all (see :class:`PageDigest`)."""
+    words: npt.NDArray[np.int64]
+    """Per line: words of its normalised text (for the article-span rule)."""
 
     @property
     def shares(self) -> npt.NDArray[np.float64]:
@@ -450,11 +495,46 @@ class TemplateLookup:
             return np.zeros(self.counts.size, dtype=np.float64)
         return self.counts.astype(np.float64) / float(self.pages)
 
-    def template_mask(self, config: TemplateConfig) -> npt.NDArray[np.bool_]:
-        """Lines whose share reaches ``template_share`` on a site with ``min_pages`` others."""
+    def template_mask(
+        self, config: TemplateConfig, model_article: npt.NDArray[np.bool_] | None = None
+    ) -> npt.NDArray[np.bool_]:
+        """Lines the template decides.
+
+        A line is template when its share reaches ``template_share`` on a site with
+        ``min_pages`` other pages. With ``model_article`` (per line: the model labels it
+        article) and ``config.article_span_words``, template lines inside the article span
+        are not decided: see :func:`article_span`.
+        """
         if self.pages < max(config.min_pages, 1):
             return np.zeros(self.counts.size, dtype=np.bool_)
-        return (self.shares >= config.template_share) & self.informative
+        mask = (self.shares >= config.template_share) & self.informative
+        if model_article is not None and config.article_span_words > 0 and mask.any():
+            mask &= ~article_span(mask, model_article, self.words, config.article_span_words)
+        return mask
+
+
+def article_span(
+    template: npt.NDArray[np.bool_],
+    model_article: npt.NDArray[np.bool_],
+    words: npt.NDArray[np.int64],
+    min_words: int,
+) -> npt.NDArray[np.bool_]:
+    """Lines strictly between the page's first and last body paragraphs.
+
+    A body paragraph is a line that is not template, that the model labels article and that
+    has at least ``min_words`` words. A template line inside that span sits in the page's
+    own content (a section header between paragraphs, a field label in a specification
+    list); outside it, it is the chrome before or after the content. All False when the page
+    has fewer than two body paragraphs.
+    """
+    model_article = np.asarray(model_article, dtype=np.bool_)
+    if model_article.shape != template.shape:
+        raise ValueError(f"{model_article.size} model labels for {template.size} lines")
+    body = np.flatnonzero(model_article & ~template & (words >= min_words))
+    span = np.zeros(template.size, dtype=np.bool_)
+    if body.size >= 2:
+        span[body[0] + 1 : body[-1]] = True
+    return span
 
 
 class TemplateQueries(ABC):
@@ -505,7 +585,12 @@ class TemplateQueries(ABC):
         n_lines = digest.line_hashes.size
         if digest.site is None or n_lines == 0:
             return TemplateLookup(
-                digest.site, np.zeros(n_lines, np.uint32), 0, False, digest.informative
+                digest.site,
+                np.zeros(n_lines, np.uint32),
+                0,
+                False,
+                digest.informative,
+                digest.words,
             )
         pages, unique_counts = self._line_counts(digest.site, digest.unique)
         known = pages > 0 and self._is_known(digest.site, digest)
@@ -513,7 +598,7 @@ class TemplateQueries(ABC):
             unique_counts = np.maximum(unique_counts.astype(np.int64) - 1, 0).astype(np.uint32)
             pages -= 1
         counts = unique_counts[np.searchsorted(digest.unique, digest.line_hashes)]
-        return TemplateLookup(digest.site, counts, pages, known, digest.informative)
+        return TemplateLookup(digest.site, counts, pages, known, digest.informative, digest.words)
 
     def counts(self, page: Page) -> npt.NDArray[np.uint32]:
         """For each line, on how many other (collapsed) pages of the site it occurs."""

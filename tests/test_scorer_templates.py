@@ -16,10 +16,10 @@ import pytest
 
 from classify.cli import result_record
 from classify.model import LineClassifier
-from classify.records import DecidedBy, Label, Line, Page, PageResult, page_from_text
+from classify.records import LABELS, DecidedBy, Label, Line, Page, PageResult, page_from_text
 from classify.scorer import ScoreConfig, Scorer
 from classify.synth import SourceArticle, SourcePool, generate_sites
-from classify.template import TemplateIndex, normalise_line
+from classify.template import TemplateConfig, TemplateIndex, normalise_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_42de02defef711ca.txt"
@@ -338,3 +338,74 @@ def test_page_of_50000_identical_lines(small_model: LineClassifier) -> None:
     assert index.site_pages("big.example") == 7
     assert decided.all()  # the line is on all 6 other pages
     assert {line.label for line in result.lines} <= {Label.BOILERPLATE, Label.LINK}
+
+
+# --------------------------------------------------------------------------- how the index is used
+
+
+class _LengthModel(LineClassifier):
+    """A stand-in line model: lines of >= 20 words are article, others boilerplate.
+
+    Records the recurrence it was given, so a test sees whether the features were fed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recurrence: list[object] = []
+
+    def predict_proba(self, pages, recurrence=None):  # type: ignore[no-untyped-def]
+        self.recurrence.append(recurrence)
+        long = np.array([len(t.split()) >= 20 for p in pages for t in p.texts], dtype=bool)
+        rows = np.zeros((long.size, len(LABELS)))
+        rows[long, LABELS.index(Label.ARTICLE)] = 0.9
+        rows[~long, LABELS.index(Label.BOILERPLATE)] = 0.9
+        return rows + np.where(rows == 0, 0.1 / 3, 0.0)  # each row sums to 1
+
+
+def _shop_page(rng: random.Random, k: int) -> Page:
+    lines = [
+        "Shop Deals Support Account",
+        _prose(rng) + " " + _prose(rng),
+        "Technical details",  # a section header of the product's own content, on every page
+        _prose(rng) + " " + _prose(rng),
+        "Contact us Privacy Terms",
+        "Technical details",  # the same words again, after the content: site chrome here
+    ]
+    return Page(id=f"shop-{k}", lines=tuple(Line(t) for t in lines), site="shop.example")
+
+
+def test_template_lines_inside_the_article_stay_the_models() -> None:
+    rng = random.Random(21)
+    pages = [_shop_page(rng, k) for k in range(7)]
+    index = TemplateIndex.build(pages)
+    model = _LengthModel()
+    scorer = Scorer(model, config=ScoreConfig(headlines=False), templates=index)
+    for result in scorer.score_many(pages):
+        assert [line.decided_by is DecidedBy.SITE_TEMPLATE for line in result.lines] == [
+            *[True, False, False, False, True, True]
+        ]
+        assert result.lines[2].template_share == 1.0
+        assert [line.label for line in result.lines[1:4:2]] == [Label.ARTICLE] * 2
+    # with the rule off the header between the paragraphs is decided by the template too
+    off = TemplateIndex.build(pages, config=TemplateConfig(article_span_words=0))
+    result = Scorer(model, config=ScoreConfig(headlines=False), templates=off).score_page(pages[0])
+    assert [line.decided_by is DecidedBy.SITE_TEMPLATE for line in result.lines] == [
+        *[True, False, True, False, True, True]
+    ]
+
+
+def test_recurrence_features_can_be_turned_off() -> None:
+    rng = random.Random(22)
+    pages = [_shop_page(rng, k) for k in range(7)]
+    config = ScoreConfig(headlines=False)
+    for features in (True, False):
+        model = _LengthModel()
+        index = TemplateIndex.build(pages, config=TemplateConfig(recurrence_features=features))
+        results = list(Scorer(model, config=config, templates=index).score_many(pages))
+        (given,) = model.recurrence
+        if features:
+            assert isinstance(given, list) and len(given) == len(pages)
+            assert given[0].shares.tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 1.0]
+        else:
+            assert given is None  # the model sees no recurrence: decisions only
+        assert all(r.lines[0].decided_by is DecidedBy.SITE_TEMPLATE for r in results)

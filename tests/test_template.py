@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import random
 import sqlite3
@@ -19,6 +20,7 @@ from classify.template import (
     TemplateIndex,
     TemplateIndexError,
     _normalise_unicode,
+    article_span,
     digest_page,
     line_hash,
     line_hashes,
@@ -407,3 +409,68 @@ def test_digest_signature() -> None:
     assert digest.band_keys.size == 16
     short = make_page(rng, 1, [])
     assert digest_page(short, config).signature.size == 0
+
+
+# --------------------------------------------------------------------------- article span
+
+
+def test_article_span_is_between_the_first_and_last_body_paragraph() -> None:
+    template = np.array([1, 0, 1, 0, 1, 0, 1, 0, 1], dtype=bool)
+    model_article = np.array([0, 1, 0, 1, 0, 1, 0, 0, 0], dtype=bool)
+    words = np.array([1, 25, 2, 30, 2, 5, 2, 40, 1])
+    # body paragraphs: lines 1 and 3 (line 5 is short, line 7 is not labelled article)
+    assert article_span(template, model_article, words, 20).tolist() == [
+        *[False, False, True],
+        *[False] * 6,
+    ]
+    # a long template line labelled article is not a body paragraph of its own
+    long_template = words.copy()
+    long_template[0] = 50
+    model_all = np.ones(9, dtype=bool)
+    assert article_span(template, model_all, long_template, 20)[2:7].all()
+    assert not article_span(template, model_all, long_template, 20)[[0, 8]].any()
+    # one body paragraph makes no span
+    assert not article_span(template, model_article, words, 26).any()
+    with pytest.raises(ValueError, match="3 model labels for 9 lines"):
+        article_span(template, model_article[:3], words, 20)
+
+
+def _product_page(rng: random.Random, k: int) -> Page:
+    lines = [
+        "Shop Deals Support Account",  # chrome
+        " ".join(rng.choice(WORDS) for _ in range(30)),  # a body paragraph
+        "Technical details",  # a section header of the content, on every page
+        " ".join(rng.choice(WORDS) for _ in range(25)),
+        f"Memory: {rng.choice((4, 8, 16))} GB",  # a field label with a value
+        " ".join(rng.choice(WORDS) for _ in range(22)),
+        "Contact us Privacy Terms",  # chrome
+    ]
+    return Page(id=f"p{k}", lines=tuple(Line(t) for t in lines), site="shop.example")
+
+
+def test_template_lines_inside_the_article_span_are_left_to_the_model() -> None:
+    rng = random.Random(8)
+    pages = [_product_page(rng, k) for k in range(8)]
+    index = TemplateIndex.build(pages)
+    lookup = index.lookup(pages[0])
+    assert lookup.shares.tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+    assert lookup.words.tolist()[:3] == [4, 30, 2]
+    # without the model's labels (or with the rule off) every recurring line is template
+    assert lookup.template_mask(index.config).tolist() == [1, 0, 1, 0, 1, 0, 1]
+    body = np.array([len(t.split()) >= 20 for t in pages[0].texts])
+    off = TemplateConfig(article_span_words=0)
+    assert lookup.template_mask(off, body).tolist() == [1, 0, 1, 0, 1, 0, 1]
+    # with them, the header and the field label between body paragraphs are not decided
+    assert lookup.template_mask(index.config, body).tolist() == [1, 0, 0, 0, 0, 0, 1]
+    # paragraphs the model does not call article make no span
+    assert lookup.template_mask(index.config, np.zeros(7, dtype=bool)).tolist() == [
+        *[1, 0, 1, 0, 1, 0, 1]
+    ]
+
+
+def test_config_of_older_index_files_gets_the_new_defaults() -> None:
+    stored = json.loads(TemplateConfig().to_json())
+    del stored["recurrence_features"], stored["article_span_words"]
+    assert TemplateConfig.from_json(json.dumps(stored)) == TemplateConfig()
+    with pytest.raises(ValueError, match="article_span_words"):
+        TemplateConfig(article_span_words=-1)
