@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
+sys.path.insert(0, str(ROOT))  # measure the checkout this script is in, not an installed copy
 
 
 def typical_pages(limit: int, corpora: Path = CORPORA) -> list[str]:
