@@ -147,6 +147,8 @@ def test_hashed_char_counts_match_the_one_ngram_at_a_time_definition(
         "x\x00y z",  # a NUL breaks the n-grams across it
         "日本語のテキスト。😀 Ünïcödé",
         "A" * 80,
+        "ab",
+        "ab",  # rows of one n-gram each: the same bucket ends one row and starts the next
         "",  # empty rows at the end too
     ]
     got = _hashed_char_counts(texts, width=width, ngrams=ngrams, bits=bits, seed=seed)
