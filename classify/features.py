@@ -560,7 +560,10 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
         table = cent.reshape(chunk_pages, width)
         cent_norm2[first : first + chunk_pages] = (table**2).sum(axis=1)
         dots[lo:hi] = np.bincount(r - lo, weights=vals[a:b] * cent[cell], minlength=hi - lo)
-    self_norm2 = np.asarray(words.multiply(words).sum(axis=1)).ravel()
+    self_norm2 = np.zeros(n, dtype=words.dtype)  # float32 row sums, as words.multiply(words)
+    filled = np.flatnonzero(counts)
+    if len(filled):
+        self_norm2[filled] = np.add.reduceat(words.data * words.data, words.indptr[filled])
     rest_norm2 = cent_norm2[page_of] - 2 * weights * dots + weights**2 * self_norm2
     rest_dot = dots - weights * self_norm2
     denom = np.sqrt(np.clip(rest_norm2, 0.0, None)) * np.sqrt(self_norm2)
