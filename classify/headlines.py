@@ -435,10 +435,13 @@ def _sublinear_tfidf(
     """Rows of ``1 + log(tf)`` times ``idf``, L2-normalised, from (doc, feature) occurrences."""
     n_features = len(idf)
     cells, counts = np.unique(docs * n_features + features, return_counts=True)
-    rows = cells // n_features
+    if n_features & (n_features - 1) == 0:  # hashed buckets: shift and mask, no division
+        rows, columns = cells >> (n_features.bit_length() - 1), cells & (n_features - 1)
+    else:
+        rows, columns = np.divmod(cells, n_features)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-    indices = (cells % n_features).astype(np.int32)
+    indices = columns.astype(np.int32)
     data = (1.0 + np.log(counts)) * idf[indices]
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n_docs))
     norms[norms == 0.0] = 1.0
