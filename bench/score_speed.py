@@ -6,7 +6,7 @@ classify (model only; model + clickbait headlines + verdict) and the C4 rule; th
 ``--stream`` pages (the same pages repeated) through ``Scorer.score_many`` in a child
 process and prints its peak RSS.
 
-    python bench/score_speed.py [--model PATH] [--pages 500] [--stream 10000]
+    python bench/score_speed.py [--model PATH] [--pages 500] [--stream 10000] [--corpora DIR]
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
+sys.path.insert(0, str(ROOT))  # measure the checkout this script is in, not an installed copy
 
 
-def typical_pages(limit: int) -> list[str]:
+def typical_pages(limit: int, corpora: Path = CORPORA) -> list[str]:
     from classify.render import html_to_text
 
     out: list[str] = []
     for name in ("wcxb_dev", "cleanportal", "cleaneval"):
-        with gzip.open(CORPORA / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
+        with gzip.open(corpora / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
             for raw in fh:
                 record = json.loads(raw)
                 if record.get("page_type", "article") != "article":
@@ -80,6 +81,7 @@ def main() -> int:
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--stream", type=int, default=10_000)
+    parser.add_argument("--corpora", type=Path, default=CORPORA, help="shared corpora folder")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -88,7 +90,7 @@ def main() -> int:
 
     from classify.scorer import ScoreConfig, Scorer
 
-    texts = typical_pages(args.pages)
+    texts = typical_pages(args.pages, args.corpora)
     lines = sum(1 for t in texts for line in t.splitlines() if line.strip())
     kb = sum(len(t.encode("utf-8")) for t in texts) / len(texts) / 1024
     print(f"{len(texts)} pages, {lines / len(texts):.0f} lines and {kb:.1f} KB of text per page")

@@ -26,7 +26,6 @@ neighbouring lines (see :mod:`classify.model`).
 
 from __future__ import annotations
 
-import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -77,51 +76,87 @@ def _hashed_char_counts(
     """Counts of hashed character n-grams of each text (first ``width`` code points).
 
     Texts are lowercased for ASCII letters and their digits folded to ``0``; a start marker
-    is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits).
+    is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits)
+    with sorted indices.
+
+    All n-grams of a line go in one row of a buckets table (missing ones get a bucket past
+    the last), each row is sorted, and runs of equal buckets become counts: no Python loop
+    over lines and no global sort.
     """
     n = len(texts)
     if n == 0:
         return sp.csr_matrix((0, 1 << bits), dtype=np.float32)
-    codes = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
-    codes = codes.astype(np.uint64)
-    upper = (codes >= 65) & (codes <= 90)
-    codes[upper] += 32
-    codes[(codes >= 48) & (codes <= 57)] = 48
-    valid = codes != 0
-    rows_all: list[np.ndarray] = []
-    cols_all: list[np.ndarray] = []
+    raw = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
+    valid = raw != 0
+    codes = raw.astype(np.uint64)
+    codes[(raw >= 65) & (raw <= 90)] += np.uint64(32)
+    codes[(raw >= 48) & (raw <= 57)] = 48
     mult = np.uint64(0x100000001B3)
     mix = np.uint64(0x9E3779B97F4A7C15)
     shift = np.uint64(64 - bits)
+    missing = 1 << bits
+    spans = [width - k + 1 for k in ngrams if k <= width]
+    buckets = np.empty((n, sum(spans)), dtype=np.uint32)
+    at = 0
     for k in ngrams:
         if k > width:
             continue
         span = width - k + 1
         h = np.full((n, span), np.uint64(seed * 7919 + k), dtype=np.uint64)
-        ok = np.ones((n, span), dtype=bool)
+        ok = valid[:, :span].copy()
         for j in range(k):
-            h = (h ^ codes[:, j : j + span]) * mult
+            np.bitwise_xor(h, codes[:, j : j + span], out=h)
+            np.multiply(h, mult, out=h)
             ok &= valid[:, j : j + span]
-        buckets = (h * mix) >> shift
-        r, c = np.nonzero(ok)
-        rows_all.append(r)
-        cols_all.append(buckets[r, c])
-    rows = np.concatenate(rows_all) if rows_all else np.zeros(0, dtype=np.intp)
-    cols = np.concatenate(cols_all) if cols_all else np.zeros(0, dtype=np.uint64)
-    data = np.ones(len(rows), dtype=np.float32)
-    m = sp.csr_matrix((data, (rows, cols.astype(np.int64))), shape=(n, 1 << bits))
-    m.sum_duplicates()
-    return m
+        np.multiply(h, mix, out=h)
+        np.right_shift(h, shift, out=h)
+        buckets[:, at : at + span] = np.where(ok, h, missing)
+        at += span
+    buckets.sort(axis=1)
+    present = buckets < missing
+    per_row = present.sum(axis=1)
+    flat = buckets[present]  # row by row, each row's buckets sorted
+    first = np.ones(len(flat), dtype=bool)  # first of a run of equal buckets in a row
+    first[1:] = flat[1:] != flat[:-1]
+    row_starts = np.cumsum(per_row) - per_row
+    first[row_starts[per_row > 0]] = True
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(flat))).astype(np.float32)
+    columns = flat[starts].astype(np.int32)
+    seen = np.zeros(len(flat) + 1, dtype=np.int32)  # runs started before each position
+    np.cumsum(first, out=seen[1:])
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    indptr[1:] = seen[row_starts + per_row]
+    return sp.csr_matrix((counts, columns, indptr), shape=(n, 1 << bits))
 
 
 def _tfidf(counts: Matrix, idf: np.ndarray) -> Matrix:
-    """Sublinear tf times idf, rows L2-normalised (in place on a copy)."""
-    m = counts.copy()
-    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    """Sublinear tf times idf, rows L2-normalised (a new matrix).
+
+    Norms are float32 sums of squares in each row's stored order (``np.add.reduceat``),
+    exactly as the models were trained with: the linear weights are large enough that a
+    difference in the last bit would show in the probabilities.
+    """
+    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    lengths = np.diff(counts.indptr)
+    filled = np.flatnonzero(lengths)
+    norms = np.zeros(counts.shape[0], dtype=data.dtype)
+    if len(filled):
+        norms[filled] = np.add.reduceat(data * data, counts.indptr[filled])
+    norms = np.sqrt(norms)
     norms[norms == 0] = 1.0
-    m.data /= np.repeat(norms, np.diff(m.indptr)).astype(np.float32)
-    return m
+    data /= np.repeat(norms, lengths)
+    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def _rows_at(rows: Matrix, at: np.ndarray, n: int) -> Matrix:
+    """An ``n``-row matrix holding ``rows`` at the (increasing) row numbers ``at``, empty
+    rows elsewhere."""
+    lengths = np.zeros(n, dtype=np.int64)
+    lengths[at] = np.diff(rows.indptr)
+    indptr = np.zeros(n + 1, dtype=rows.indptr.dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    return sp.csr_matrix((rows.data, rows.indices, indptr), shape=(n, rows.shape[1]))
 
 
 def _idf(counts: Matrix) -> np.ndarray:
@@ -132,6 +167,7 @@ def _idf(counts: Matrix) -> np.ndarray:
 
 
 _TOKENS_AND_BREAKS = re.compile(r"\w+|\n")
+_BREAK = -2  # id of the line break token in WordTfidf lookups
 
 
 class WordTfidf:
@@ -163,17 +199,32 @@ class WordTfidf:
 
     def counts(self, texts: Sequence[str]) -> Matrix:
         n = len(texts)
+        width = len(self.idf_)
         tokens = _TOKENS_AND_BREAKS.findall("\n".join(texts).lower())
         ids = np.fromiter(
-            map(self.vocabulary_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+            map(self._lookup().get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
         )
-        breaks = np.fromiter(map(operator.eq, tokens, repeat("\n")), dtype=bool, count=len(tokens))
+        breaks = ids == _BREAK
         rows = np.cumsum(breaks) - breaks
         known = ids >= 0
-        data = np.ones(int(known.sum()), dtype=np.float32)
-        m = sp.csr_matrix((data, (rows[known], ids[known])), shape=(n, len(self.idf_)))
-        m.sum_duplicates()
-        return m
+        cells, counts = np.unique(rows[known] * width + ids[known], return_counts=True)
+        indptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(cells // width, minlength=n), out=indptr[1:])
+        columns = (cells % width).astype(np.int32)
+        return sp.csr_matrix((counts.astype(np.float32), columns, indptr), shape=(n, width))
+
+    def _lookup(self) -> dict[str, int]:
+        """The vocabulary plus the line break token (built on first use, not pickled)."""
+        lookup: dict[str, int] | None = self.__dict__.get("_lookup_cache")
+        if lookup is None:
+            lookup = {**self.vocabulary_, "\n": _BREAK}
+            self.__dict__["_lookup_cache"] = lookup
+        return lookup
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lookup_cache", None)
+        return state
 
     def transform(self, texts: Sequence[str]) -> Matrix:
         return _tfidf(self.counts(texts), self.idf_)
@@ -221,10 +272,24 @@ def _code_set(chars: str) -> np.ndarray:
     return np.array(sorted(ord(c) for c in chars), dtype=np.uint32)
 
 
+_BMP = 0x10000
+_CLASS_BITS, _FLAG_SEPARATOR, _FLAG_CLOSER = 0x07, 0x08, 0x10
+
+
+def _char_table() -> np.ndarray:
+    """Per code point below ``_BMP`` (and one entry for all above): the character class in
+    the low bits, and flags for separators and closing marks. Past ``_LUT_SIZE`` everything
+    is a letter (emoji are fixed up by the caller)."""
+    table = np.full(_BMP + 1, _C_LOWER, dtype=np.uint8)
+    table[:_LUT_SIZE] = _CLASS_TABLE
+    table[_code_set("".join(SEPARATORS))] |= _FLAG_SEPARATOR
+    table[_code_set(CLOSERS)] |= _FLAG_CLOSER
+    return table
+
+
 _TERMINAL_CODES = _code_set("".join(TERMINAL_PUNCT))
-_CLOSER_CODES = _code_set(CLOSERS)
 _BULLET_CODES = _code_set("".join(BULLETS))
-_SEPARATOR_CODES = _code_set("".join(SEPARATORS))
+_CHAR_TABLE = _char_table()  # read-only, built once at import
 
 
 def _lines_containing(text: str, needles: Sequence[str], starts: np.ndarray) -> np.ndarray:
@@ -254,29 +319,28 @@ def shape_features(texts: Sequence[str]) -> np.ndarray:
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
     ends = starts + lengths  # index of each line's newline
-    cls = np.full(len(codes), _C_LOWER, dtype=np.uint8)
-    small = codes < _LUT_SIZE
-    cls[small] = _CLASS_TABLE[codes[small]]
-    big = ~small
-    if big.any():  # emoji and pictographs are symbols; CJK and the rest letters
-        cls[big & (codes >= 0x1F000)] = _C_SYMBOL
+    entry = _CHAR_TABLE[np.minimum(codes, _BMP)]
+    cls = entry & _CLASS_BITS
+    if len(codes) and codes.max() >= 0x1F000:  # emoji and pictographs are symbols
+        cls[codes >= 0x1F000] = _C_SYMBOL
 
     def per_line(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask.astype(np.int64), starts)
+        return np.add.reduceat(mask, starts, dtype=np.int64)
 
     upper = per_line(cls == _C_UPPER)
     letters = upper + per_line(cls == _C_LOWER)
     digits = per_line(cls == _C_DIGIT)
     symbols = per_line(cls == _C_SYMBOL)
-    wordish = (cls == _C_UPPER) | (cls == _C_LOWER) | (cls == _C_DIGIT)
+    wordish = cls <= _C_DIGIT
+    wordish &= cls != _C_OTHER
     word_start = wordish.copy()
     word_start[1:] &= ~wordish[:-1]
     n_words = per_line(word_start)
     titled = per_line(word_start & (cls == _C_UPPER))
-    separators = per_line(np.isin(codes, _SEPARATOR_CODES))
+    separators = per_line((entry & _FLAG_SEPARATOR) != 0)
     commas = per_line(codes == ord(","))
     idx = np.arange(len(codes))
-    keep = ~np.isin(codes, _CLOSER_CODES) & (cls != _C_SEP)
+    keep = ((entry & _FLAG_CLOSER) == 0) & (cls != _C_SEP)
     last_idx = np.maximum.reduceat(np.where(keep, idx, -1), starts)
     has_last = last_idx >= starts
     last = np.where(has_last, codes[np.maximum(last_idx, 0)], codes[ends - 1])
@@ -448,26 +512,35 @@ def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarr
     sizes = np.bincount(page_of, minlength=n_pages).astype(np.float64)
     sizes[sizes == 0] = 1.0
     out: np.ndarray
-    if values.ndim == 2:
-        table = np.zeros((n_pages, values.shape[1]))
-        np.add.at(table, page_of, values)
+    if values.ndim == 2:  # per column: bincount adds in the same order as np.add.at, faster
+        table = np.column_stack(
+            [np.bincount(page_of, weights=col, minlength=n_pages) for col in values.T]
+        ).reshape(n_pages, values.shape[1])
         out = (table / sizes[:, None])[page_of]
     else:
         out = (np.bincount(page_of, weights=values, minlength=n_pages) / sizes)[page_of]
     return out
 
 
-COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the lines x pages product to one chunk's pages
+COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the pages x words table to one chunk's pages
 
 
 def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
-    """Cosine of each line's word vector with its page's weighted centroid, itself excluded."""
+    """Cosine of each line's word vector with its page's weighted centroid, itself excluded.
+
+    Lines must come grouped by page (``page_of`` non-decreasing). Centroids are summed into a
+    dense pages x words table over the words present in a chunk of pages, so each line's dot
+    product with its own page's centroid costs one lookup per stored word.
+    """
     n = words.shape[0]
     if n == 0:
         return np.zeros(0)
-    assign = sp.csr_matrix((weights, (page_of, np.arange(n))), shape=(n_pages, n))
-    centroids = (assign @ words).tocsr()
-    cent_norm2 = np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel()
+    weights = np.asarray(weights, dtype=np.float64)
+    counts = np.diff(words.indptr)
+    rows = np.repeat(np.arange(n), counts)
+    vals = words.data.astype(np.float64)
+    cols = words.indices
+    cent_norm2 = np.zeros(n_pages)
     dots = np.zeros(n)
     bounds = np.searchsorted(page_of, np.arange(0, n_pages + 1, COHERENCE_CHUNK_PAGES_DEFAULT))
     bounds = np.append(bounds, n)
@@ -475,10 +548,22 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
         if hi <= lo:
             continue
         first = int(page_of[lo])
-        last = int(page_of[hi - 1]) + 1
-        block = (words[lo:hi] @ centroids[first:last].T).toarray()
-        dots[lo:hi] = block[np.arange(hi - lo), page_of[lo:hi] - first]
-    self_norm2 = np.asarray(words.multiply(words).sum(axis=1)).ravel()
+        chunk_pages = int(page_of[hi - 1]) + 1 - first
+        a, b = words.indptr[lo], words.indptr[hi]
+        r, c = rows[a:b], cols[a:b]
+        present = np.zeros(words.shape[1], dtype=bool)
+        present[c] = True
+        column = np.cumsum(present) - 1  # dense column of each word present in the chunk
+        width = int(column[-1]) + 1 if len(column) else 0
+        cell = (page_of[r] - first) * width + column[c]
+        cent = np.bincount(cell, weights=weights[r] * vals[a:b], minlength=chunk_pages * width)
+        table = cent.reshape(chunk_pages, width)
+        cent_norm2[first : first + chunk_pages] = (table**2).sum(axis=1)
+        dots[lo:hi] = np.bincount(r - lo, weights=vals[a:b] * cent[cell], minlength=hi - lo)
+    self_norm2 = np.zeros(n, dtype=words.dtype)  # float32 row sums, as words.multiply(words)
+    filled = np.flatnonzero(counts)
+    if len(filled):
+        self_norm2[filled] = np.add.reduceat(words.data * words.data, words.indptr[filled])
     rest_norm2 = cent_norm2[page_of] - 2 * weights * dots + weights**2 * self_norm2
     rest_dot = dots - weights * self_norm2
     denom = np.sqrt(np.clip(rest_norm2, 0.0, None)) * np.sqrt(self_norm2)
@@ -565,19 +650,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             seed=2,
         )
         header_of = self.header_index(batch, shape)
-        has = header_of >= 0
-        header_texts = ["\x02" + texts[j] for j in header_of[has]]
+        has = np.flatnonzero(header_of >= 0)
+        # hash each header line once; its lines share its counts row
+        heads, which = np.unique(header_of[has], return_inverse=True)
         counts = _hashed_char_counts(
-            header_texts, width=24, ngrams=(3,), bits=cfg.header_bits, seed=3
+            ["\x02" + texts[j] for j in heads.tolist()],
+            width=24,
+            ngrams=(3,),
+            bits=cfg.header_bits,
+            seed=3,
         )
-        header = sp.csr_matrix((len(texts), 1 << cfg.header_bits), dtype=np.float32)
-        if has.any():
-            rows = np.nonzero(has)[0]
-            selector = sp.csr_matrix(
-                (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
-                shape=(len(texts), len(rows)),
-            )
-            header = (selector @ counts).tocsr()
+        header = _rows_at(counts[which], has, len(texts))
         return prefix, suffix, header
 
     @staticmethod
@@ -597,23 +680,36 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
     ) -> tuple[Matrix, Matrix, _Batch]:
         """Features, the word TF-IDF block alone (for context), and the flattened batch."""
+        blocks, words, batch = self.transform_blocks(pages, recurrence)
+        features = sp.hstack(
+            [sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks],
+            format="csr",
+            dtype=np.float32,
+        )
+        return features, words, batch
+
+    def transform_blocks(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
+    ) -> tuple[list[Matrix | np.ndarray], Matrix, _Batch]:
+        """The feature blocks in column order (sparse matrices, dense float32 arrays), the word
+        TF-IDF block and the flattened batch. Stacked, the blocks are :meth:`transform`'s rows;
+        a linear model can also score them block by block without building that matrix."""
         batch = _flatten(pages)
         words = self.words_.transform([t[:WORD_TEXT_CHARS_DEFAULT] for t in batch.texts])
         shape = shape_features(batch.texts)
         prefix, suffix, header = self._char_counts(batch, shape)
         dense = np.hstack([self._dense(batch, words, shape), _recurrence_block(recurrence, batch)])
-        blocks = [
+        blocks: list[Matrix | np.ndarray] = [
             words,
             _tfidf(prefix, self.prefix_idf_),
             _tfidf(suffix, self.suffix_idf_),
             _tfidf(header, self.header_idf_),
-            sp.csr_matrix(dense.astype(np.float32)),
+            dense.astype(np.float32),
         ]
         dom = getattr(self, "dom_", None)  # models pickled before this block have none
         if dom is not None:
             blocks.append(dom.transform(pages))
-        features = sp.hstack(blocks, format="csr", dtype=np.float32)
-        return features, words, batch
+        return blocks, words, batch
 
     def _dense(self, batch: _Batch, words: Matrix, shape: np.ndarray) -> np.ndarray:
         cfg = self.config_
@@ -625,7 +721,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         pos = np.arange(n) - batch.starts[page_of] if n else np.zeros(0, np.int64)
         size = sizes[page_of].astype(np.float64)
         rel = pos / np.maximum(size - 1, 1)
-        n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+        n_words = np.diff(words.indptr).astype(np.float64)  # TF-IDF weights are all > 0
         long_line = (n_words >= cfg.body_min_words).astype(np.float64)
         coh = coherence(words, long_line * np.minimum(n_words, 60.0), page_of, n_pages)
         coh_all = coherence(words, np.ones(n), page_of, n_pages)
@@ -633,13 +729,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
         max_chars = np.zeros(n_pages)
         np.maximum.at(max_chars, page_of, chars)
-        repeats = np.ones(n)
-        for p, page in enumerate(batch.pages):
-            if not page.lines:
-                continue
-            counter = Counter(line.text for line in page.lines)
-            start = batch.starts[p]
-            repeats[start : start + len(page.lines)] = [counter[ln.text] for ln in page.lines]
+        keys = list(zip(page_of.tolist(), texts, strict=True))  # (page, text)
+        counter = Counter(keys)
+        repeats = np.fromiter(map(counter.__getitem__, keys), dtype=np.float64, count=n)
         title_sim = np.zeros(n)
         has_title = np.zeros(n)
         titled = [p for p, page in enumerate(batch.pages) if page.title]
@@ -655,21 +747,19 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             title_sim = np.asarray(words.multiply(tmat[page_of]).sum(axis=1)).ravel()
             has_title = np.isin(page_of, titled).astype(np.float64)
         dom = np.zeros((n, 7))
-        k = 0
-        for page in batch.pages:
-            for line in page.lines:
-                d = line.dom
-                if d is not None:
-                    dom[k] = (
-                        1.0,
-                        d.link_density,
-                        float(d.in_chrome),
-                        float(d.in_list),
-                        float(d.in_heading),
-                        float(d.in_table),
-                        min(d.depth, 40) / 40.0,
-                    )
-                k += 1
+        facts = [line.dom for page in batch.pages for line in page.lines]
+        for k in [k for k, d in enumerate(facts) if d is not None]:
+            d = facts[k]
+            assert d is not None
+            dom[k] = (
+                1.0,
+                d.link_density,
+                float(d.in_chrome),
+                float(d.in_list),
+                float(d.in_heading),
+                float(d.in_table),
+                min(d.depth, 40) / 40.0,
+            )
         blocks = [
             shape,
             shift_rows(shape, page_of, -1),

@@ -118,7 +118,10 @@ def _as_headlines(headlines: Any, *, name: str = "headlines") -> list[str]:
 
 def _clean(text: str) -> str:
     """Truncate, normalise Unicode and whitespace. Never fails on a str."""
-    text = unicodedata.normalize("NFKC", text[: MAX_HEADLINE_CHARS * 2])[:MAX_HEADLINE_CHARS]
+    if text.isascii():  # NFKC leaves ASCII as it is
+        text = text[:MAX_HEADLINE_CHARS]
+    else:
+        text = unicodedata.normalize("NFKC", text[: MAX_HEADLINE_CHARS * 2])[:MAX_HEADLINE_CHARS]
     return " ".join(text.replace(_WORD_SEPARATOR, " ").split())
 
 
@@ -127,17 +130,27 @@ def _clean(text: str) -> str:
 
 # Tokens: words with inner apostrophes ("won't", "here's"), and numbers ("10", "2,000").
 _TOKEN = re.compile(r"\w[\w']*")
+_TOKEN_OR_BREAK = re.compile(r"\w[\w']*|\n")  # a token never spans a newline
 
 
 def _tokenize(texts: Sequence[str]) -> tuple[list[str], npt.NDArray[np.int64]]:
-    """Lowercased tokens of all texts, and the text index of each."""
-    tokens: list[str] = []
-    counts = np.zeros(len(texts), dtype=np.int64)
-    for i, text in enumerate(texts):
-        found = _TOKEN.findall(text.lower())
-        tokens.extend(found)
-        counts[i] = len(found)
-    return tokens, np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    """Lowercased tokens of all texts, and the text index of each.
+
+    One regex pass over the texts joined by newlines; texts with a newline of their own
+    (not cleaned headlines) are tokenised one by one.
+    """
+    if any("\n" in text for text in texts):
+        tokens: list[str] = []
+        counts = np.zeros(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            found = _TOKEN.findall(text.lower())
+            tokens.extend(found)
+            counts[i] = len(found)
+        return tokens, np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    found = _TOKEN_OR_BREAK.findall("\n".join(texts).lower())
+    breaks = np.fromiter(map("\n".__eq__, found), dtype=bool, count=len(found))
+    docs = np.cumsum(breaks)[~breaks]
+    return [t for t in found if t != "\n"], docs.astype(np.int64)
 
 
 _NUMBER_WORDS = frozenset(
@@ -422,10 +435,13 @@ def _sublinear_tfidf(
     """Rows of ``1 + log(tf)`` times ``idf``, L2-normalised, from (doc, feature) occurrences."""
     n_features = len(idf)
     cells, counts = np.unique(docs * n_features + features, return_counts=True)
-    rows = cells // n_features
+    if n_features & (n_features - 1) == 0:  # hashed buckets: shift and mask, no division
+        rows, columns = cells >> (n_features.bit_length() - 1), cells & (n_features - 1)
+    else:
+        rows, columns = np.divmod(cells, n_features)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-    indices = (cells % n_features).astype(np.int32)
+    indices = columns.astype(np.int32)
     data = (1.0 + np.log(counts)) * idf[indices]
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n_docs))
     norms[norms == 0.0] = 1.0

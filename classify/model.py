@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from sklearn.utils.extmath import softmax
 
 from classify.features import (
     FeatureConfig,
@@ -115,6 +116,49 @@ def _mass_around(
     page_total = np.maximum(total[page_of], 1e-9)
     after = page_total - before - body
     return np.clip(before / page_total, 0, 1), np.clip(after / page_total, 0, 1)
+
+
+def _block_weights(coefs: Sequence[np.ndarray], widths: Sequence[int]) -> list[np.ndarray]:
+    """Per feature block, the coefficients of several linear models side by side: one
+    contiguous float64 array of shape (block width, total classes)."""
+    out = []
+    at = 0
+    for width in widths:
+        stacked = np.vstack([c[:, at : at + width] for c in coefs])
+        out.append(np.ascontiguousarray(stacked.T, dtype=np.float64))
+        at += width
+    return out
+
+
+def _block_scores(
+    blocks: Sequence[sp.csr_matrix | np.ndarray], weights: Sequence[np.ndarray]
+) -> np.ndarray:
+    """``x @ w`` in float64, ``x`` the horizontal stack of ``blocks`` and ``w`` of ``weights``.
+
+    One pass per block, so the feature matrix is never stacked. Dense blocks are multiplied
+    as sparse rows too: a BLAS call this small costs more in thread start-up than it saves.
+    """
+    out = np.zeros((blocks[0].shape[0], weights[0].shape[1]))
+    for block, w in zip(blocks, weights, strict=True):
+        if isinstance(block, np.ndarray):
+            n, width = block.shape
+            block = sp.csr_matrix(
+                (
+                    block.ravel(),
+                    np.tile(np.arange(width, dtype=np.int32), n),
+                    np.arange(0, n * width + 1, width, dtype=np.int64),
+                ),
+                shape=block.shape,
+            )
+        out += block @ w
+    return out
+
+
+def _probabilities(model: LogisticRegression, scores: np.ndarray) -> np.ndarray:
+    """Multinomial probabilities from decision values, a column for every label."""
+    out = np.zeros((scores.shape[0], len(LABELS)))
+    out[:, model.classes_] = softmax(scores, copy=False)
+    return out
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
@@ -229,12 +273,37 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict_proba(
         self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
     ) -> np.ndarray:
-        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
-        if x.shape[0] == 0:
+        blocks, words, batch = self.featurizer_.transform_blocks(pages, recurrence)
+        if len(batch.texts) == 0:
             return np.zeros((0, len(LABELS)))
-        p1 = self._full_proba(self.stage1_, x)
+        k = len(LABELS)
+        widths = [b.shape[1] for b in blocks]
+        scores = _block_scores(blocks, self._block_weights(widths))
+        p1 = _probabilities(self.stage1_, scores[:, :k] + self.stage1_.intercept_)
         ctx = _context_block(p1, words, batch.page_of, len(pages))
-        return self._full_proba(self.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
+        ctx_weights = self.stage2_.coef_[:, sum(widths) :].T.astype(np.float64)
+        stage2 = scores[:, k:] + _block_scores([ctx], [ctx_weights]) + self.stage2_.intercept_
+        return _probabilities(self.stage2_, stage2)
+
+    def _block_weights(self, widths: Sequence[int]) -> list[np.ndarray]:
+        """Both stages' coefficients per feature block (see :func:`_block_weights`), built on
+        first use and kept out of the pickle."""
+        coefs = (self.stage1_.coef_, self.stage2_.coef_)
+        cached = self.__dict__.get("_block_weights_cache")
+        if (
+            cached is None
+            or cached[0] != list(widths)
+            or any(a is not b for a, b in zip(cached[1], coefs, strict=True))
+        ):
+            cached = (list(widths), coefs, _block_weights(coefs, widths))
+            self.__dict__["_block_weights_cache"] = cached
+        weights: list[np.ndarray] = cached[2]
+        return weights
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_block_weights_cache", None)
+        return state
 
     def predict(self, pages: Sequence[Page]) -> np.ndarray:
         proba = self.predict_proba(pages)

@@ -7,7 +7,7 @@ records; none of them adds attributes after construction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 
@@ -124,14 +124,52 @@ class PageResult:
         return next((r.text for r in self.lines if r.label is Label.TITLE), None)
 
 
+# Slot setters of the records built once per line. A frozen dataclass's ``__init__`` sets each
+# field through ``object.__setattr__``; setting the slots directly gives the same record at
+# about twice the speed, which matters when the scorer builds one record per line.
+_new = object.__new__
+_line_text, _line_dom = (getattr(Line, f.name).__set__ for f in fields(Line))
+(
+    _result_text,
+    _result_label,
+    _result_probabilities,
+    _result_decided_by,
+    _result_clickbait,
+    _result_template_share,
+) = (getattr(LineResult, f.name).__set__ for f in fields(LineResult))
+
+
+def make_line(text: str, dom: DomFacts | None = None) -> Line:
+    """``Line(text, dom)``, faster (see the slot setters above)."""
+    obj: Line = _new(Line)
+    _line_text(obj, text)
+    _line_dom(obj, dom)
+    return obj
+
+
+def make_line_result(
+    text: str,
+    label: Label,
+    probabilities: Mapping[Label, float],
+    decided_by: DecidedBy,
+    clickbait: float | None,
+    template_share: float | None,
+) -> LineResult:
+    """``LineResult(...)`` with every field given, faster (see the slot setters above)."""
+    obj: LineResult = _new(LineResult)
+    _result_text(obj, text)
+    _result_label(obj, label)
+    _result_probabilities(obj, probabilities)
+    _result_decided_by(obj, decided_by)
+    _result_clickbait(obj, clickbait)
+    _result_template_share(obj, template_share)
+    return obj
+
+
 def lines_from_text(text: str) -> tuple[Line, ...]:
     """Split page text into non-blank lines (whitespace at both ends stripped)."""
-    out = []
-    for raw in text.splitlines():
-        stripped = raw.strip()
-        if stripped:
-            out.append(Line(stripped))
-    return tuple(out)
+    make = make_line
+    return tuple([make(s, None) for s in map(str.strip, text.splitlines()) if s])
 
 
 def page_from_text(

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from classify.features import (
     SHAPE_NAMES,
     FeatureConfig,
     LineFeaturizer,
     WordTfidf,
+    _hashed_char_counts,
+    _rows_at,
+    _tfidf,
     coherence,
     shape_features,
     shift_rows,
@@ -104,3 +108,89 @@ def test_featurizer_is_deterministic() -> None:
     a = LineFeaturizer(config=FeatureConfig(word_min_df=1)).fit(pages).transform(pages)
     b = LineFeaturizer(config=FeatureConfig(word_min_df=1)).fit(pages).transform(pages)
     assert (a != b).nnz == 0
+
+
+def _reference_char_counts(
+    texts: list[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> np.ndarray:
+    """The hashed n-gram counts written as the definition reads, one n-gram at a time."""
+    mask = (1 << 64) - 1
+    out = np.zeros((len(texts), 1 << bits))
+    for i, text in enumerate(texts):
+        codes = [ord(c) for c in text[:width]]
+        codes = [c + 32 if 65 <= c <= 90 else 48 if 48 <= c <= 57 else c for c in codes]
+        for k in ngrams:
+            for j in range(len(codes) - k + 1):
+                window = codes[j : j + k]
+                if 0 in window:
+                    continue
+                h = seed * 7919 + k
+                for c in window:
+                    h = ((h ^ c) * 0x100000001B3) & mask
+                out[i, ((h * 0x9E3779B97F4A7C15) & mask) >> (64 - bits)] += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("width", "ngrams", "bits", "seed"),
+    [(32, (2, 3, 4), 17, 1), (13, (2, 3, 4), 17, 2), (5, (3,), 6, 3)],
+)
+def test_hashed_char_counts_match_the_one_ngram_at_a_time_definition(
+    width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> None:
+    texts = [
+        "\x02Breaking: 24 dead in Paris (AFP)",
+        "Home » News » World",
+        "",
+        "a",
+        "aaaa aaaa aaaa",  # repeated n-grams count more than once
+        "x\x00y z",  # a NUL breaks the n-grams across it
+        "日本語のテキスト。😀 Ünïcödé",
+        "A" * 80,
+        "ab",
+        "ab",  # rows of one n-gram each: the same bucket ends one row and starts the next
+        "",  # empty rows at the end too
+    ]
+    got = _hashed_char_counts(texts, width=width, ngrams=ngrams, bits=bits, seed=seed)
+    assert got.has_sorted_indices
+    assert np.array_equal(
+        got.toarray(),
+        _reference_char_counts(texts, width=width, ngrams=ngrams, bits=bits, seed=seed),
+    )
+
+
+def test_coherence_matches_a_dense_computation_across_page_chunks() -> None:
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(0, 6, size=150)  # more pages than one chunk, some empty
+    page_of = np.repeat(np.arange(len(sizes)), sizes)
+    n = len(page_of)
+    dense = rng.random((n, 30)) * (rng.random((n, 30)) < 0.2)
+    dense[::7] = 0.0  # lines without known words
+    words = sp.csr_matrix(dense.astype(np.float32))
+    weights = rng.random(n) * (rng.random(n) < 0.7)
+    got = coherence(words, weights, page_of, len(sizes))
+    x = words.toarray().astype(np.float64)
+    want = np.zeros(n)
+    for i in range(n):
+        same = page_of == page_of[i]
+        rest = (weights[same, None] * x[same]).sum(axis=0) - weights[i] * x[i]
+        denom = np.linalg.norm(rest) * np.linalg.norm(x[i])
+        want[i] = np.clip(rest @ x[i] / denom, 0.0, 1.0) if denom > 1e-9 else 0.0
+    # float32 word norms and the centroid-minus-line algebra bound the agreement
+    assert np.abs(got - want).max() < 1e-4
+    assert want.max() > 0.5  # the pages do have coherent lines
+
+
+def test_tfidf_and_row_placement_match_dense_formulas() -> None:
+    rng = np.random.default_rng(2)
+    counts = rng.integers(0, 4, size=(9, 12)).astype(np.float32)
+    counts[3] = 0  # an empty row stays empty
+    idf = (rng.random(12) + 1).astype(np.float32)
+    got = _tfidf(sp.csr_matrix(counts), idf).toarray()
+    tf = np.where(counts > 0, 1 + np.log(np.maximum(counts, 1)), 0) * idf
+    norms = np.linalg.norm(tf, axis=1, keepdims=True)
+    assert np.allclose(got, tf / np.where(norms > 0, norms, 1), atol=1e-6)
+    placed = _rows_at(sp.csr_matrix(counts[[0, 2, 5]]), np.array([1, 4, 8]), 10).toarray()
+    want = np.zeros((10, 12), dtype=np.float32)
+    want[[1, 4, 8]] = counts[[0, 2, 5]]
+    assert np.array_equal(placed, want)

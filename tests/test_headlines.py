@@ -239,3 +239,13 @@ def test_load_headline_model_checks_kind(tmp_path: Path) -> None:
     persist.save_model(HeadlineClassifier(), path, kind="lines", metadata={})
     with pytest.raises(persist.ModelFileError, match="expected 'headlines'"):
         load_headline_model(path)
+
+
+def test_batch_tokenizer_matches_tokenizing_one_headline_at_a_time() -> None:
+    from classify.headlines import _TOKEN, _tokenize
+
+    texts = ["You Won't Believe THIS", "", "İstanbul ÉTÉ ǅ ﬁne", "x", "10 things, 2,000 ways", "?!"]
+    for batch in (texts, [*texts, "two\nlines"], [], [""]):
+        tokens, docs = _tokenize(batch)
+        want = [(i, tok) for i, t in enumerate(batch) for tok in _TOKEN.findall(t.lower())]
+        assert list(zip(docs.tolist(), tokens, strict=True)) == want

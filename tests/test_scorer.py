@@ -123,3 +123,29 @@ def test_pages_with_dom_facts_go_to_the_html_model(small_model_path: Path) -> No
     results = list(scorer.score_many([text_page, dom_page, text_page]))
     assert [r.id for r in results] == ["t", "h", "t"]
     assert seen == [1]
+
+
+def test_scoring_pauses_the_garbage_collector_only_inside_a_batch(small_model_path: Path) -> None:
+    import gc
+
+    scorer = Scorer.load(small_model_path, config=ScoreConfig(batch_size=1))
+    seen = []
+    original = scorer._score_batch
+
+    def spy(pages: list[Page]) -> list:  # type: ignore[type-arg]
+        seen.append(gc.isenabled())
+        return original(pages)
+
+    scorer._score_batch = spy  # type: ignore[method-assign]
+    assert gc.isenabled()
+    results = scorer.score_many(["One line.", "Another line."])
+    next(results)
+    assert gc.isenabled()  # back on between batches, while the caller holds the generator
+    list(results)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        list(scorer.score_many(["One line."]))
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
