@@ -13,9 +13,11 @@ features, not a different model family.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -26,9 +28,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from classify.features import (
+    CLOSERS,
+    TERMINAL_PUNCT,
     FeatureConfig,
     LineFeaturizer,
     Recurrence,
+    _Batch,
     coherence,
     page_mean,
     relative_to_body,
@@ -56,9 +61,10 @@ class ModelConfig:
 
 
 def _context_block(
-    proba: np.ndarray, words: sp.csr_matrix, page_of: np.ndarray, n_pages: int
+    proba: np.ndarray, words: sp.csr_matrix, batch: _Batch, n_pages: int
 ) -> np.ndarray:
     """Context features from stage-1 probabilities (rows: lines; columns: labels)."""
+    page_of = batch.page_of
     article = proba[:, LABELS.index(Label.ARTICLE)]
     title = proba[:, LABELS.index(Label.TITLE)]
     n = len(article)
@@ -90,6 +96,152 @@ def _context_block(
             after[:, None],
             np.minimum(before, after)[:, None],
             ((before < 0.02) | (after < 0.02))[:, None],
+            _structure_block(batch, n_words, proba, coh_rel, n_pages),
+        ]
+    )
+
+
+PROSE_MIN_WORDS_DEFAULT = 10  # a story paragraph: this many words and terminal punctuation
+HEADLINE_WORDS_DEFAULT = (3, 25)  # a headline-like line: this many words, no terminal punctuation
+TOP_LINES_DEFAULT = 25  # where a page's title and its glued breadcrumb are looked for
+FAR_DEFAULT = 50  # distance (lines) standing for "no prose line on this side"
+
+
+STRUCTURE_NAMES = (
+    "article_outside_prose",
+    "article_in_list",
+    "article_in_list_outside_prose",
+    "article_in_offtopic_list",
+    "article_offtopic",
+    "article_short",
+    "prose_before",
+    "prose_after",
+    "no_prose_after",
+    "no_prose_before",
+    "lines_from_prose_above",
+    "lines_to_prose_below",
+    "headline_run",
+    "in_headline_list",
+    "headline_run_coherence",
+    "headline_run_article",
+    "prose_gap",
+    "coherence_window",
+    "inside_longer_top_line",
+    "holds_top_line",
+    "under_3_words",
+)
+
+
+def _runs(mask: np.ndarray, page_of: np.ndarray) -> np.ndarray:
+    """Id of the run of equal ``mask`` values (within a page) each line belongs to."""
+    n = len(mask)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    change = np.r_[True, (mask[1:] != mask[:-1]) | (page_of[1:] != page_of[:-1])]
+    return np.cumsum(change) - 1
+
+
+def _distance_to(mask: np.ndarray, page_of: np.ndarray, far: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lines to the nearest ``mask`` line above and below in the same page (``far`` if none)."""
+    n = len(mask)
+    idx = np.arange(n)
+    prev = np.maximum.accumulate(np.where(mask, idx, -1))
+    prev = np.r_[-1, prev[:-1]] if n else prev
+    nxt = np.minimum.accumulate(np.where(mask, idx, n)[::-1])[::-1]
+    nxt = np.r_[nxt[1:], n] if n else nxt
+    ok_prev = prev >= 0
+    ok_prev[ok_prev] &= page_of[prev[ok_prev]] == page_of[ok_prev]
+    ok_next = nxt < n
+    ok_next[ok_next] &= page_of[nxt[ok_next]] == page_of[ok_next]
+    above = np.where(ok_prev, np.minimum(idx - prev, far), far)
+    below = np.where(ok_next, np.minimum(nxt - idx, far), far)
+    return above.astype(np.float64), below.astype(np.float64)
+
+
+def _repeated_in_top(batch: _Batch, n_words: np.ndarray, terminal: np.ndarray) -> np.ndarray:
+    """Per line: (its text occurs inside a longer line near the page top, it holds such a line).
+
+    Scrapers glue a breadcrumb or a site name to the headline ("Home > NewsThe headline - Site"),
+    so the page's title is the line found again inside a longer line above or below it.
+    """
+    out = np.zeros((len(batch.texts), 2))
+    texts = batch.texts
+    lo_words, hi_words = HEADLINE_WORDS_DEFAULT
+    for p, start in enumerate(batch.starts.tolist()):
+        end = start + min(len(batch.pages[p].lines), TOP_LINES_DEFAULT)
+        for i in range(start, end):
+            if terminal[i] or not lo_words <= n_words[i] <= hi_words:
+                continue
+            text = texts[i]
+            for j in range(start, end):
+                if j != i and len(texts[j]) > len(text) and text in texts[j]:
+                    out[i, 0] = 1.0
+                    out[j, 1] = 1.0
+    return out
+
+
+def _structure_block(
+    batch: _Batch, n_words: np.ndarray, proba: np.ndarray, coh_rel: np.ndarray, n_pages: int
+) -> np.ndarray:
+    """Page structure around each line: where the story's prose is, and runs of headlines.
+
+    A story is a run of punctuated paragraphs; link lists are runs of short unpunctuated
+    lines outside it (after it, before it, or between its paragraphs), often off-topic: the
+    run's length, its coherence with the body and the prose mass on each side tell them apart
+    from a subheading or a one-line paragraph. ``n_words`` counts each line's known words.
+    """
+    texts = batch.texts
+    page_of = batch.page_of
+    n = len(texts)
+    if n == 0:
+        return np.zeros((0, len(STRUCTURE_NAMES)))
+    stripped = map(str.rstrip, texts, repeat(CLOSERS))
+    last = map(operator.getitem, stripped, repeat(slice(-1, None)))
+    terminal = np.fromiter(map(TERMINAL_PUNCT.__contains__, last), dtype=bool, count=n)
+    prose = terminal & (n_words >= PROSE_MIN_WORDS_DEFAULT)
+    lo_words, hi_words = HEADLINE_WORDS_DEFAULT
+    headline = ~terminal & (n_words >= lo_words) & (n_words <= hi_words)
+    before, after = _mass_around(prose * np.minimum(n_words, 60.0), page_of, n_pages)
+    above, below = _distance_to(prose, page_of, FAR_DEFAULT)
+    run = _runs(headline, page_of)
+    run_len = np.bincount(run)[run].astype(np.float64)
+    run_len[~headline] = 0.0
+    run_coh = np.bincount(run, weights=coh_rel)[run] / np.maximum(run_len, 1.0)
+    run_coh[~headline] = 0.0
+    article = proba[:, LABELS.index(Label.ARTICLE)]
+    run_art = np.bincount(run, weights=article)[run] / np.maximum(run_len, 1.0)
+    run_art[~headline] = 0.0
+    gap = _runs(prose, page_of)
+    gap_len = np.bincount(gap)[gap].astype(np.float64)
+    gap_len[prose] = 0.0
+    top = _repeated_in_top(batch, n_words, terminal)
+    outside = ((after < 0.02) | (before < 0.02)) & ~prose
+    in_list = run_len >= 3
+    short = n_words <= 2
+    return np.column_stack(
+        [
+            # stage 1's article probability where the structure speaks against a paragraph:
+            # linear weights alone cannot let the structure override strong word evidence
+            article * outside,
+            article * in_list,
+            article * in_list * outside,
+            article * in_list * (1.0 - np.minimum(run_coh, 1.0)),
+            article * (coh_rel < 0.35),
+            article * short,
+            before,
+            after,
+            (after < 0.02) & ~prose,
+            (before < 0.02) & ~prose,
+            np.log1p(above) / 4.0,
+            np.log1p(below) / 4.0,
+            np.log1p(run_len) / 3.0,
+            run_len >= 3,
+            run_coh,
+            run_art,
+            np.log1p(gap_len) / 4.0,
+            window_mean(coh_rel, page_of, 3),
+            top,
+            n_words <= 2,
         ]
     )
 
@@ -209,7 +361,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.stage1_ = self._lr(cfg.c_stage1).fit(x, y, sample_weight=weights)
         if folds < 2:
             oof = self._full_proba(self.stage1_, x)
-        ctx = _context_block(oof, words, batch.page_of, len(pages))
+        ctx = _context_block(oof, words, batch, len(pages))
         self.stage2_ = self._lr(cfg.c_stage2).fit(
             sp.hstack([x, sp.csr_matrix(ctx)], format="csr"), y, sample_weight=weights
         )
@@ -233,7 +385,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if x.shape[0] == 0:
             return np.zeros((0, len(LABELS)))
         p1 = self._full_proba(self.stage1_, x)
-        ctx = _context_block(p1, words, batch.page_of, len(pages))
+        ctx = _context_block(p1, words, batch, len(pages))
         return self._full_proba(self.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
 
     def predict(self, pages: Sequence[Page]) -> np.ndarray:

@@ -47,3 +47,56 @@ def test_fit_validates_its_input() -> None:
 
 def test_empty_pages_score_to_no_rows(small_model: LineClassifier) -> None:
     assert small_model.predict_proba([Page(id="e", lines=())]).shape == (0, len(LABELS))
+
+
+def _batch(*pages: list[str]):  # type: ignore[no-untyped-def]
+    from classify.features import _flatten
+
+    return _flatten([Page(id=f"p{i}", lines=tuple(map(Line, p))) for i, p in enumerate(pages)])
+
+
+def test_runs_and_distances_stay_inside_their_page() -> None:
+    from classify.model import _distance_to, _runs
+
+    mask = np.array([True, True, False, True, True])
+    page_of = np.array([0, 0, 0, 0, 1])
+    assert _runs(mask, page_of).tolist() == [0, 0, 1, 2, 3]
+    above, below = _distance_to(mask, page_of, far=9)
+    assert above.tolist() == [9, 1, 1, 2, 9]
+    assert below.tolist() == [1, 2, 1, 9, 9]
+
+
+def test_title_found_again_inside_a_glued_breadcrumb() -> None:
+    from classify.model import STRUCTURE_NAMES, _structure_block
+
+    story = "The council approved the new budget after a long debate on Tuesday night."
+    headline = "Council approves budget after long debate"
+    batch = _batch(["Home > Local" + headline + " - Site", headline, "Share", story, story])
+    n_words = np.array([len(t.split()) for t in batch.texts], dtype=float)
+    block = _structure_block(batch, n_words, np.zeros((5, len(LABELS))), np.ones(5), 1)
+    assert block.shape == (5, len(STRUCTURE_NAMES))
+    column = dict(zip(STRUCTURE_NAMES, block.T, strict=True))
+    assert column["inside_longer_top_line"].tolist() == [0, 1, 0, 0, 0]  # the title
+    assert column["holds_top_line"].tolist() == [1, 0, 0, 0, 0]  # the glued breadcrumb
+    assert column["under_3_words"].tolist() == [0, 0, 1, 0, 0]
+
+
+def test_headline_runs_after_the_story_are_measured() -> None:
+    from classify.model import STRUCTURE_NAMES, _structure_block
+
+    story = "The council approved the new budget after a long debate on Tuesday night."
+    lines = [
+        story,
+        story,
+        "Most read",
+        "Singer wins award at gala night",
+        "Stocks fall as rates rise",
+        "Team signs new coach for next season",
+    ]
+    n_words = np.array([len(t.split()) for t in lines], dtype=float)
+    block = _structure_block(_batch(lines), n_words, np.zeros((6, len(LABELS))), np.ones(6), 1)
+    column = dict(zip(STRUCTURE_NAMES, block.T, strict=True))
+    after = column["prose_after"]
+    run_len = np.expm1(column["headline_run"] * 3.0).round()
+    assert after[3:].tolist() == [0, 0, 0]  # no prose below the list
+    assert run_len.tolist() == [0, 0, 0, 3, 3, 3]
