@@ -61,10 +61,9 @@ class ModelConfig:
 
 
 def _context_block(
-    proba: np.ndarray, words: sp.csr_matrix, batch: _Batch, n_pages: int
+    proba: np.ndarray, words: sp.csr_matrix, page_of: np.ndarray, n_pages: int, lay: Layout
 ) -> np.ndarray:
     """Context features from stage-1 probabilities (rows: lines; columns: labels)."""
-    page_of = batch.page_of
     article = proba[:, LABELS.index(Label.ARTICLE)]
     title = proba[:, LABELS.index(Label.TITLE)]
     n = len(article)
@@ -96,7 +95,7 @@ def _context_block(
             after[:, None],
             np.minimum(before, after)[:, None],
             ((before < 0.02) | (after < 0.02))[:, None],
-            _structure_block(batch, n_words, proba, coh_rel, n_pages),
+            _structure_block(lay, proba, coh_rel, page_of),
         ]
     )
 
@@ -107,13 +106,7 @@ TOP_LINES_DEFAULT = 25  # where a page's title and its glued breadcrumb are look
 FAR_DEFAULT = 50  # distance (lines) standing for "no prose line on this side"
 
 
-STRUCTURE_NAMES = (
-    "article_outside_prose",
-    "article_in_list",
-    "article_in_list_outside_prose",
-    "article_in_offtopic_list",
-    "article_offtopic",
-    "article_short",
+LAYOUT_NAMES = (
     "prose_before",
     "prose_after",
     "no_prose_after",
@@ -122,14 +115,40 @@ STRUCTURE_NAMES = (
     "lines_to_prose_below",
     "headline_run",
     "in_headline_list",
-    "headline_run_coherence",
-    "headline_run_article",
     "prose_gap",
-    "coherence_window",
     "inside_longer_top_line",
     "holds_top_line",
     "under_3_words",
 )
+"""Stage-1 columns of :func:`layout` (text structure only)."""
+
+STRUCTURE_NAMES = (
+    "article_outside_prose",
+    "article_in_list",
+    "article_in_list_outside_prose",
+    "article_in_offtopic_list",
+    "article_offtopic",
+    "article_short",
+    "headline_run_coherence",
+    "headline_run_article",
+    "coherence_window",
+)
+"""Stage-2 columns of :func:`_structure_block` (structure with stage-1 probabilities)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a batch's story prose is and which lines form runs of headline-like lines."""
+
+    features: np.ndarray
+    """One row per line, columns :data:`LAYOUT_NAMES`."""
+    run: np.ndarray
+    """Id of each line's run of headline-like (or of other) lines."""
+    run_len: np.ndarray
+    """Lines in each headline-like line's run (0 for other lines)."""
+    outside: np.ndarray
+    """Not prose, and no prose above or no prose below it in its page."""
+    short: np.ndarray
 
 
 def _runs(mask: np.ndarray, page_of: np.ndarray) -> np.ndarray:
@@ -180,21 +199,17 @@ def _repeated_in_top(batch: _Batch, n_words: np.ndarray, terminal: np.ndarray) -
     return out
 
 
-def _structure_block(
-    batch: _Batch, n_words: np.ndarray, proba: np.ndarray, coh_rel: np.ndarray, n_pages: int
-) -> np.ndarray:
+def layout(batch: _Batch, n_words: np.ndarray, n_pages: int) -> Layout:
     """Page structure around each line: where the story's prose is, and runs of headlines.
 
     A story is a run of punctuated paragraphs; link lists are runs of short unpunctuated
     lines outside it (after it, before it, or between its paragraphs), often off-topic: the
-    run's length, its coherence with the body and the prose mass on each side tell them apart
-    from a subheading or a one-line paragraph. ``n_words`` counts each line's known words.
+    run's length and the prose mass on each side tell them apart from a subheading or a
+    one-line paragraph. ``n_words`` counts each line's known words.
     """
     texts = batch.texts
     page_of = batch.page_of
     n = len(texts)
-    if n == 0:
-        return np.zeros((0, len(STRUCTURE_NAMES)))
     stripped = map(str.rstrip, texts, repeat(CLOSERS))
     last = map(operator.getitem, stripped, repeat(slice(-1, None)))
     terminal = np.fromiter(map(TERMINAL_PUNCT.__contains__, last), dtype=bool, count=n)
@@ -204,30 +219,14 @@ def _structure_block(
     before, after = _mass_around(prose * np.minimum(n_words, 60.0), page_of, n_pages)
     above, below = _distance_to(prose, page_of, FAR_DEFAULT)
     run = _runs(headline, page_of)
-    run_len = np.bincount(run)[run].astype(np.float64)
+    run_len = np.bincount(run)[run].astype(np.float64) if n else np.zeros(0)
     run_len[~headline] = 0.0
-    run_coh = np.bincount(run, weights=coh_rel)[run] / np.maximum(run_len, 1.0)
-    run_coh[~headline] = 0.0
-    article = proba[:, LABELS.index(Label.ARTICLE)]
-    run_art = np.bincount(run, weights=article)[run] / np.maximum(run_len, 1.0)
-    run_art[~headline] = 0.0
     gap = _runs(prose, page_of)
-    gap_len = np.bincount(gap)[gap].astype(np.float64)
+    gap_len = np.bincount(gap)[gap].astype(np.float64) if n else np.zeros(0)
     gap_len[prose] = 0.0
-    top = _repeated_in_top(batch, n_words, terminal)
-    outside = ((after < 0.02) | (before < 0.02)) & ~prose
-    in_list = run_len >= 3
     short = n_words <= 2
-    return np.column_stack(
+    features = np.column_stack(
         [
-            # stage 1's article probability where the structure speaks against a paragraph:
-            # linear weights alone cannot let the structure override strong word evidence
-            article * outside,
-            article * in_list,
-            article * in_list * outside,
-            article * in_list * (1.0 - np.minimum(run_coh, 1.0)),
-            article * (coh_rel < 0.35),
-            article * short,
             before,
             after,
             (after < 0.02) & ~prose,
@@ -236,12 +235,46 @@ def _structure_block(
             np.log1p(below) / 4.0,
             np.log1p(run_len) / 3.0,
             run_len >= 3,
+            np.log1p(gap_len) / 4.0,
+            _repeated_in_top(batch, n_words, terminal),
+            short,
+        ]
+    ).reshape(n, len(LAYOUT_NAMES))
+    return Layout(
+        features=features,
+        run=run,
+        run_len=run_len,
+        outside=((after < 0.02) | (before < 0.02)) & ~prose,
+        short=short,
+    )
+
+
+def _structure_block(
+    lay: Layout, proba: np.ndarray, coh_rel: np.ndarray, page_of: np.ndarray
+) -> np.ndarray:
+    """Stage-2 structure columns (:data:`STRUCTURE_NAMES`) from stage-1 probabilities."""
+    n = len(proba)
+    if n == 0:
+        return np.zeros((0, len(STRUCTURE_NAMES)))
+    article = proba[:, LABELS.index(Label.ARTICLE)]
+    in_run = lay.run_len > 0
+    size = np.maximum(lay.run_len, 1.0)
+    run_coh = np.where(in_run, np.bincount(lay.run, weights=coh_rel)[lay.run] / size, 0.0)
+    run_art = np.where(in_run, np.bincount(lay.run, weights=article)[lay.run] / size, 0.0)
+    in_list = lay.run_len >= 3
+    return np.column_stack(
+        [
+            # stage 1's article probability where the structure speaks against a paragraph:
+            # linear weights alone cannot let the structure override strong word evidence
+            article * lay.outside,
+            article * in_list,
+            article * in_list * lay.outside,
+            article * in_list * (1.0 - np.minimum(run_coh, 1.0)),
+            article * (coh_rel < 0.35),
+            article * lay.short,
             run_coh,
             run_art,
-            np.log1p(gap_len) / 4.0,
             window_mean(coh_rel, page_of, 3),
-            top,
-            n_words <= 2,
         ]
     )
 
@@ -338,7 +371,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             names = ", ".join(LABELS[i].value for i in sorted(missing))
             raise ValueError(f"training data has no lines labelled: {names}")
         self.featurizer_ = LineFeaturizer(config=self.features).fit(pages)
-        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        x, words, batch, lay = self._stage1_input(pages, recurrence)
         weights = _weights(words, cfg.length_weight)
         if page_weights is not None:
             if len(page_weights) != len(pages):
@@ -361,7 +394,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.stage1_ = self._lr(cfg.c_stage1).fit(x, y, sample_weight=weights)
         if folds < 2:
             oof = self._full_proba(self.stage1_, x)
-        ctx = _context_block(oof, words, batch, len(pages))
+        ctx = _context_block(oof, words, batch.page_of, len(pages), lay)
         self.stage2_ = self._lr(cfg.c_stage2).fit(
             sp.hstack([x, sp.csr_matrix(ctx)], format="csr"), y, sample_weight=weights
         )
@@ -370,6 +403,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             model.intercept_ = model.intercept_.astype(np.float32)
         self.classes_ = np.array([label.value for label in LABELS])
         return self
+
+    def _stage1_input(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, _Batch, Layout]:
+        """The featurizer's rows with the page layout columns; the word block; the batch."""
+        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+        lay = layout(batch, n_words, len(pages))
+        x = sp.hstack([x, sp.csr_matrix(lay.features)], format="csr", dtype=np.float32)
+        return x, words, batch, lay
 
     @staticmethod
     def _full_proba(model: LogisticRegression, x: sp.csr_matrix) -> np.ndarray:
@@ -381,11 +424,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict_proba(
         self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
     ) -> np.ndarray:
-        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        x, words, batch, lay = self._stage1_input(pages, recurrence)
         if x.shape[0] == 0:
             return np.zeros((0, len(LABELS)))
         p1 = self._full_proba(self.stage1_, x)
-        ctx = _context_block(p1, words, batch, len(pages))
+        ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
         return self._full_proba(self.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
 
     def predict(self, pages: Sequence[Page]) -> np.ndarray:
