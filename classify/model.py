@@ -13,9 +13,11 @@ features, not a different model family.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -27,9 +29,12 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils.extmath import softmax
 
 from classify.features import (
+    CLOSERS,
+    TERMINAL_PUNCT,
     FeatureConfig,
     LineFeaturizer,
     Recurrence,
+    _Batch,
     coherence,
     page_mean,
     relative_to_body,
@@ -57,7 +62,7 @@ class ModelConfig:
 
 
 def _context_block(
-    proba: np.ndarray, words: sp.csr_matrix, page_of: np.ndarray, n_pages: int
+    proba: np.ndarray, words: sp.csr_matrix, page_of: np.ndarray, n_pages: int, lay: Layout
 ) -> np.ndarray:
     """Context features from stage-1 probabilities (rows: lines; columns: labels)."""
     article = proba[:, LABELS.index(Label.ARTICLE)]
@@ -91,6 +96,192 @@ def _context_block(
             after[:, None],
             np.minimum(before, after)[:, None],
             ((before < 0.02) | (after < 0.02))[:, None],
+            _structure_block(lay, proba, coh_rel, page_of),
+        ]
+    )
+
+
+PROSE_MIN_WORDS_DEFAULT = 10  # a story paragraph: this many words and terminal punctuation
+HEADLINE_WORDS_DEFAULT = (3, 25)  # a headline-like line: this many words, no terminal punctuation
+TOP_LINES_DEFAULT = 25  # where a page's title and its glued breadcrumb are looked for
+FAR_DEFAULT = 50  # distance (lines) standing for "no prose line on this side"
+
+
+LAYOUT_NAMES = (
+    "prose_before",
+    "prose_after",
+    "no_prose_after",
+    "no_prose_before",
+    "lines_from_prose_above",
+    "lines_to_prose_below",
+    "headline_run",
+    "in_headline_list",
+    "prose_gap",
+    "inside_longer_top_line",
+    "holds_top_line",
+    "under_3_words",
+)
+"""Stage-1 columns of :func:`layout` (text structure only)."""
+
+STRUCTURE_NAMES = (
+    "article_outside_prose",
+    "article_in_list",
+    "article_in_list_outside_prose",
+    "article_in_offtopic_list",
+    "article_offtopic",
+    "article_short",
+    "headline_run_coherence",
+    "headline_run_article",
+    "coherence_window",
+)
+"""Stage-2 columns of :func:`_structure_block` (structure with stage-1 probabilities)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a batch's story prose is and which lines form runs of headline-like lines."""
+
+    features: np.ndarray
+    """One row per line, columns :data:`LAYOUT_NAMES`."""
+    run: np.ndarray
+    """Id of each line's run of headline-like (or of other) lines."""
+    run_len: np.ndarray
+    """Lines in each headline-like line's run (0 for other lines)."""
+    outside: np.ndarray
+    """Not prose, and no prose above or no prose below it in its page."""
+    short: np.ndarray
+
+
+def _runs(mask: np.ndarray, page_of: np.ndarray) -> np.ndarray:
+    """Id of the run of equal ``mask`` values (within a page) each line belongs to."""
+    n = len(mask)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    change = np.r_[True, (mask[1:] != mask[:-1]) | (page_of[1:] != page_of[:-1])]
+    return np.cumsum(change) - 1
+
+
+def _distance_to(mask: np.ndarray, page_of: np.ndarray, far: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lines to the nearest ``mask`` line above and below in the same page (``far`` if none)."""
+    n = len(mask)
+    idx = np.arange(n)
+    prev = np.maximum.accumulate(np.where(mask, idx, -1))
+    prev = np.r_[-1, prev[:-1]] if n else prev
+    nxt = np.minimum.accumulate(np.where(mask, idx, n)[::-1])[::-1]
+    nxt = np.r_[nxt[1:], n] if n else nxt
+    ok_prev = prev >= 0
+    ok_prev[ok_prev] &= page_of[prev[ok_prev]] == page_of[ok_prev]
+    ok_next = nxt < n
+    ok_next[ok_next] &= page_of[nxt[ok_next]] == page_of[ok_next]
+    above = np.where(ok_prev, np.minimum(idx - prev, far), far)
+    below = np.where(ok_next, np.minimum(nxt - idx, far), far)
+    return above.astype(np.float64), below.astype(np.float64)
+
+
+def _repeated_in_top(batch: _Batch, n_words: np.ndarray, terminal: np.ndarray) -> np.ndarray:
+    """Per line: (its text occurs inside a longer line near the page top, it holds such a line).
+
+    Scrapers glue a breadcrumb or a site name to the headline ("Home > NewsThe headline - Site"),
+    so the page's title is the line found again inside a longer line above or below it.
+    """
+    out = np.zeros((len(batch.texts), 2))
+    texts = batch.texts
+    lo_words, hi_words = HEADLINE_WORDS_DEFAULT
+    for p, start in enumerate(batch.starts.tolist()):
+        end = start + min(len(batch.pages[p].lines), TOP_LINES_DEFAULT)
+        for i in range(start, end):
+            if terminal[i] or not lo_words <= n_words[i] <= hi_words:
+                continue
+            text = texts[i]
+            for j in range(start, end):
+                if j != i and len(texts[j]) > len(text) and text in texts[j]:
+                    out[i, 0] = 1.0
+                    out[j, 1] = 1.0
+    return out
+
+
+def layout(batch: _Batch, n_words: np.ndarray, n_pages: int) -> Layout:
+    """Page structure around each line: where the story's prose is, and runs of headlines.
+
+    A story is a run of punctuated paragraphs; link lists are runs of short unpunctuated
+    lines outside it (after it, before it, or between its paragraphs), often off-topic: the
+    run's length and the prose mass on each side tell them apart from a subheading or a
+    one-line paragraph. ``n_words`` counts each line's known words.
+    """
+    texts = batch.texts
+    page_of = batch.page_of
+    n = len(texts)
+    stripped = map(str.rstrip, texts, repeat(CLOSERS))
+    last = map(operator.getitem, stripped, repeat(slice(-1, None)))
+    terminal = np.fromiter(map(TERMINAL_PUNCT.__contains__, last), dtype=bool, count=n)
+    prose = terminal & (n_words >= PROSE_MIN_WORDS_DEFAULT)
+    lo_words, hi_words = HEADLINE_WORDS_DEFAULT
+    headline = ~terminal & (n_words >= lo_words) & (n_words <= hi_words)
+    before, after = _mass_around(prose * np.minimum(n_words, 60.0), page_of, n_pages)
+    above, below = _distance_to(prose, page_of, FAR_DEFAULT)
+    run = _runs(headline, page_of)
+    run_len = np.bincount(run)[run].astype(np.float64) if n else np.zeros(0)
+    run_len[~headline] = 0.0
+    gap = _runs(prose, page_of)
+    gap_len = np.bincount(gap)[gap].astype(np.float64) if n else np.zeros(0)
+    gap_len[prose] = 0.0
+    short = n_words <= 2
+    features = np.column_stack(
+        [
+            before,
+            after,
+            (after < 0.02) & ~prose,
+            (before < 0.02) & ~prose,
+            np.log1p(above) / 4.0,
+            np.log1p(below) / 4.0,
+            np.log1p(run_len) / 3.0,
+            run_len >= 3,
+            np.log1p(gap_len) / 4.0,
+            _repeated_in_top(batch, n_words, terminal),
+            short,
+        ]
+    ).reshape(n, len(LAYOUT_NAMES))
+    return Layout(
+        features=features,
+        run=run,
+        run_len=run_len,
+        outside=((after < 0.02) | (before < 0.02)) & ~prose,
+        short=short,
+    )
+
+
+def _layout_of(batch: _Batch, words: sp.csr_matrix, n_pages: int) -> Layout:
+    """The layout of a batch, counting each line's known words in its word TF-IDF row."""
+    n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+    return layout(batch, n_words, n_pages)
+
+
+def _structure_block(
+    lay: Layout, proba: np.ndarray, coh_rel: np.ndarray, page_of: np.ndarray
+) -> np.ndarray:
+    """Stage-2 structure columns (:data:`STRUCTURE_NAMES`) from stage-1 probabilities."""
+    n = len(proba)
+    if n == 0:
+        return np.zeros((0, len(STRUCTURE_NAMES)))
+    article = proba[:, LABELS.index(Label.ARTICLE)]
+    in_run = lay.run_len > 0
+    size = np.maximum(lay.run_len, 1.0)
+    run_coh = np.where(in_run, np.bincount(lay.run, weights=coh_rel)[lay.run] / size, 0.0)
+    run_art = np.where(in_run, np.bincount(lay.run, weights=article)[lay.run] / size, 0.0)
+    in_list = lay.run_len >= 3
+    return np.column_stack(
+        [
+            # stage 1's article probability where the structure speaks against a paragraph:
+            # linear weights alone cannot let the structure override strong word evidence
+            article * lay.outside,
+            article * in_list,
+            article * in_list * lay.outside,
+            article * in_list * (1.0 - np.minimum(run_coh, 1.0)),
+            article * (coh_rel < 0.35),
+            article * lay.short,
+            run_coh,
+            run_art,
+            window_mean(coh_rel, page_of, 3),
         ]
     )
 
@@ -230,7 +421,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             names = ", ".join(LABELS[i].value for i in sorted(missing))
             raise ValueError(f"training data has no lines labelled: {names}")
         self.featurizer_ = LineFeaturizer(config=self.features).fit(pages)
-        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        x, words, batch, lay = self._stage1_input(pages, recurrence)
         weights = _weights(words, cfg.length_weight)
         if page_weights is not None:
             if len(page_weights) != len(pages):
@@ -253,7 +444,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.stage1_ = self._lr(cfg.c_stage1).fit(x, y, sample_weight=weights)
         if folds < 2:
             oof = self._full_proba(self.stage1_, x)
-        ctx = _context_block(oof, words, batch.page_of, len(pages))
+        ctx = _context_block(oof, words, batch.page_of, len(pages), lay)
         self.stage2_ = self._lr(cfg.c_stage2).fit(
             sp.hstack([x, sp.csr_matrix(ctx)], format="csr"), y, sample_weight=weights
         )
@@ -262,6 +453,15 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             model.intercept_ = model.intercept_.astype(np.float32)
         self.classes_ = np.array([label.value for label in LABELS])
         return self
+
+    def _stage1_input(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, _Batch, Layout]:
+        """The featurizer's rows with the page layout columns; the word block; the batch."""
+        x, words, batch = self.featurizer_.transform_parts(pages, recurrence)
+        lay = _layout_of(batch, words, len(pages))
+        x = sp.hstack([x, sp.csr_matrix(lay.features)], format="csr", dtype=np.float32)
+        return x, words, batch, lay
 
     @staticmethod
     def _full_proba(model: LogisticRegression, x: sp.csr_matrix) -> np.ndarray:
@@ -276,11 +476,13 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         blocks, words, batch = self.featurizer_.transform_blocks(pages, recurrence)
         if len(batch.texts) == 0:
             return np.zeros((0, len(LABELS)))
+        lay = _layout_of(batch, words, len(pages))
+        blocks.append(lay.features.astype(np.float32))  # the same columns as _stage1_input
         k = len(LABELS)
         widths = [b.shape[1] for b in blocks]
         scores = _block_scores(blocks, self._block_weights(widths))
         p1 = _probabilities(self.stage1_, scores[:, :k] + self.stage1_.intercept_)
-        ctx = _context_block(p1, words, batch.page_of, len(pages))
+        ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
         ctx_weights = self.stage2_.coef_[:, sum(widths) :].T.astype(np.float64)
         stage2 = scores[:, k:] + _block_scores([ctx], [ctx_weights]) + self.stage2_.intercept_
         return _probabilities(self.stage2_, stage2)

@@ -432,7 +432,9 @@ _EN = _Vocab(
     ),
     tools=(
         "Print", "Font size: A A A", "Listen to this article", "Save", "Bookmark", "Text size",
-        "Email this", "A+ A-", "Save for later", "Listen", "Gift this article",
+        "Email this", "A+ A-", "Save for later", "Listen", "Gift this article", "View", "Views",
+        "Share", "Like", "Follow", "Comment", "Reply", "Watch", "Play", "Translate", "Report",
+        "Show more", "Expand", "Zoom", "Download", "Copy", "Favorite", "Subscribe", "Vote",
     ),
     photo_credits=(
         "Photo: {s}", "(Photo: {s})", "Image: {name}", "File photo", "Image credit: {s}",
@@ -708,6 +710,9 @@ class SiteStyle:
     authors: tuple[str, ...]
     agencies: tuple[str, ...]
     tools: tuple[str, ...]
+    """Short UI words ("Print", "Share", "View") shown with the meta lines."""
+    tools_first: bool
+    """The UI words come right after the title, before the meta lines."""
     counters_after: tuple[str, ...]
     counters_joiner: str | None
     counter_scale: float
@@ -981,7 +986,8 @@ def draw_style(rng: random.Random) -> SiteStyle:
         relative_date=rng.choice(vocab.relative_dates),
         authors=authors,
         agencies=agencies,
-        tools=_sample(rng, vocab.tools, 0, 3) if rng.random() < 0.3 else (),
+        tools=_sample(rng, vocab.tools, 1, 3) if rng.random() < 0.45 else (),
+        tools_first=rng.random() < 0.4,
         counters_after=counters_after,
         counters_joiner=rng.choice(_JOINERS) if rng.random() < 0.4 else None,
         counter_scale=10 ** rng.uniform(0.7, 4.5),
@@ -1129,15 +1135,17 @@ class _PageBuilder:
     def meta(self) -> None:
         style = self.style
         parts = [self.fill(p) for p in style.meta]
-        if not parts:
-            return
-        if style.meta_joiner is not None:
+        if style.tools_first:
+            for tool in style.tools:
+                self.bp(tool)
+        if parts and style.meta_joiner is not None:
             self.bp(style.meta_joiner.join(parts))
         else:
             for part in parts:
                 self.bp(part)
-        for tool in style.tools:
-            self.bp(tool)
+        if not style.tools_first:
+            for tool in style.tools:
+                self.bp(tool)
 
     def share(self) -> None:
         if self.shows():

@@ -186,7 +186,7 @@ def evaluate(
     )
 
 
-FARM_WEIGHT_DEFAULT = 2.0  # content-farm pages are few beside the corpora but are the mission
+FARM_WEIGHT_DEFAULT = 3.0  # content-farm pages are few beside the corpora but are the mission
 
 
 def _is_farm(sample: LabelledPage) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_42de02defef711ca.txt"
 SEED_LABELS = ROOT / "data" / "test" / "seed.tsv"
 TRAIN_DIR = ROOT / "data" / "train"
-CORPORA = ROOT.parent / "shared" / "corpora"
+# the shared corpora beside the repository; CLASSIFY_CORPORA names them elsewhere (a worktree)
+CORPORA = Path(os.environ.get("CLASSIFY_CORPORA") or ROOT.parent / "shared" / "corpora")
 
 
 @pytest.fixture(scope="session")
