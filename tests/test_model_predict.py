@@ -51,9 +51,9 @@ def test_predict_proba_matches_the_stacked_matrix_reference() -> None:
         features=FeatureConfig(word_min_df=1), config=ModelConfig(max_iter=5)
     ).fit(pages, labels)
     got = model.predict_proba(pages)
-    x, words, batch = model.featurizer_.transform_parts(pages)
+    x, words, batch, lay = model._stage1_input(pages, None)  # the matrix training stacks
     p1 = model._full_proba(model.stage1_, x.astype(np.float64))
-    ctx = _context_block(p1, words, batch.page_of, len(pages))
+    ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
     want = model._full_proba(model.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
     assert got.shape == want.shape == (sum(len(p.lines) for p in pages), len(LABELS))
     assert np.abs(got - want).max() < 1e-9
