@@ -15,8 +15,8 @@ the by-site split (:func:`classify.corpus.site_split`), so every corpus figure i
 all pages, for train-split sites (pages the model may have trained on) and for held-out sites.
 
 1. Variants, page-level article F1 on the same pages: no index; hard decisions only
-   (``recurrence_features=False``); recurrence features only (no decisions); both (the
-   default); both without the article-span rule (``article_span_words=0``). For the default
+   (``recurrence_features=False``, the default); recurrence features only (no decisions);
+   both; decisions without the article-span rule (``article_span_words=0``). For the default
    and the no-span config: lines decided by ``site_template`` and the precision of those
    decisions, the share of them that are *not* gold article (target >= 0.995).
 2. The default's wrong decisions by site and page type, and how many of them the model
@@ -176,14 +176,15 @@ def page_type(sample: LabelledPage) -> str:
 
 
 DEFAULT = TemplateConfig()
+BOTH = replace(DEFAULT, recurrence_features=True)
 VARIANTS: dict[str, TemplateConfig | None] = {
     "none": None,
     "decide": replace(DEFAULT, recurrence_features=False),
-    "feat": replace(DEFAULT, min_pages=10**9),  # shares known, nothing decided
-    "both": DEFAULT,
-    "both-nospan": replace(DEFAULT, article_span_words=0),
+    "feat": replace(BOTH, min_pages=10**9),  # shares known, nothing decided
+    "both": BOTH,
+    "decide-nospan": replace(DEFAULT, recurrence_features=False, article_span_words=0),
 }
-"""Ways to use the index; ``both`` is the default :class:`TemplateConfig`."""
+"""Ways to use the index; the default :class:`TemplateConfig` is ``decide``."""
 
 
 def score(
@@ -221,7 +222,7 @@ def variants_table(
     """Print F1 per variant and decisions of the default, per set and split."""
     log(
         f"{'set':<24} {'pages':>5} "
-        + " ".join(f"{name:>11}" for name in VARIANTS)
+        + " ".join(f"{name:>13}" for name in VARIANTS)
         + f" {'decided':>8} {'wrong':>5} {'precision':>9} | no span: {'decided':>7} "
         f"{'wrong':>5} {'precision':>9}"
     )
@@ -234,11 +235,11 @@ def variants_table(
             keep = [i for i, s in enumerate(samples) if group == "all" or split_of(s) == group]
             chosen = [samples[i] for i in keep]
             t = {v: tally(chosen, [r[i] for i in keep]) for v, r in results.items()}
-            both, nospan = t["both"], t["both-nospan"]
+            dflt, nospan = t["decide"], t["decide-nospan"]
             log(
-                f"{name + ' ' + group:<24} {both.pages:>5} "
-                + " ".join(f"{t[v].f1:>11.4f}" for v in VARIANTS)
-                + f" {both.decided:>8} {both.wrong:>5} {precision_of(both.decided, both.wrong):>9}"
+                f"{name + ' ' + group:<24} {dflt.pages:>5} "
+                + " ".join(f"{t[v].f1:>13.4f}" for v in VARIANTS)
+                + f" {dflt.decided:>8} {dflt.wrong:>5} {precision_of(dflt.decided, dflt.wrong):>9}"
                 f" | no span: {nospan.decided:>7} {nospan.wrong:>5} "
                 f"{precision_of(nospan.decided, nospan.wrong):>9}"
             )
@@ -252,12 +253,12 @@ def wrong_decisions(
 ) -> None:
     """Default-config decisions by site and page type; wrong ones (gold article) explained.
 
-    ``results``: the variants' results on ``samples`` ("both", "none" and "feat" are used).
+    ``results``: the variants' results on ``samples`` ("decide", "none" and "feat" are used).
     """
     rows: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     shown: Counter[tuple[str, str, str]] = Counter()
     for sample, result, base, feat in zip(
-        samples, results["both"], results["none"], results["feat"], strict=True
+        samples, results["decide"], results["none"], results["feat"], strict=True
     ):
         key = (sample.page.site or "", split_of(sample), page_type(sample))
         lines = zip(result.lines, base.lines, feat.lines, sample.labels, strict=True)
@@ -406,8 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     log("\n== page-level article F1 by way of using the index (same pages in each column) ==")
     log(
-        "none: no index; decide: decisions only; feat: recurrence features only; both: "
-        "the default; both-nospan: article_span_words=0. decided/wrong/precision: the default"
+        "none: no index; decide: decisions only (the default); feat: recurrence features only; "
+        "both: features and decisions; decide-nospan: article_span_words=0. "
+        "decided/wrong/precision: the default"
     )
     sets = {"(a) cleanportal": corpus["cleanportal"], "(a) wcxb": corpus["wcxb"]}
     sets["(b) held-out synth"] = heldout

@@ -36,13 +36,14 @@ page that is not known, counts are used as stored over ``pages``. (When the page
 non-representative member of its cluster, a line it has but the representative lacks is
 also decremented; that makes such a count at most one lower.)
 
-**Use in labelling** (:class:`classify.scorer.Scorer`). The shares feed the line model as
-features (``TemplateConfig.recurrence_features``), and :meth:`TemplateLookup.template_mask`
-decides lines: a line on at least ``template_share`` of a site's other pages, on a site with at
-least ``min_pages`` other pages, is template (never article or title), except a line inside the
-page's *article span* (:func:`article_span`: between the first and last line of at least
-``article_span_words`` words that the model labels article), where recurring lines are the
-content's own headers and field labels on product and documentation pages.
+**Use in labelling** (:class:`classify.scorer.Scorer`). :meth:`TemplateLookup.template_mask`
+decides lines: a line on at least ``template_share`` of a site's other pages, on a site with
+at least ``min_pages`` other pages, is template (never article or title), except a line
+inside the page's *article span* (:func:`article_span`: between the first and last line of
+at least ``article_span_words`` words that the model labels article), where recurring lines
+are the content's own headers and field labels on product and documentation pages. With
+``TemplateConfig.recurrence_features`` the shares also feed the line model as features (off
+by default; see there why).
 
 **Memory.** The batch index keeps, per site, sorted ``uint64`` line hashes and ``uint32``
 page counts (12 bytes per distinct line), plus per counted page its fingerprint and
@@ -172,14 +173,16 @@ class TemplateConfig:
     max_example_chars: int = 300
     """Example texts (for :meth:`TemplateQueries.top_lines`) are cut to this length."""
     # How the scorer uses the index. Measured by `python bench/templates_eval.py` (variants
-    # table): recurrence features + decisions give the best article F1 on every set of sites
-    # the line model never saw (held-out CleanPortalEval portal 0.863 -> 0.896, held-out WCXB
-    # sites 0.697 -> 0.708, held-out generated sites 0.986 -> 0.993; decisions alone add
-    # about 0.001). On bbc.co.uk, a training-split CleanPortalEval portal, the features cost
-    # F1 (0.984 -> 0.886): on the generated training sites 88% of a known site's
-    # non-recurring lines are article, on the real multi-page sites 44-52%, so the model
-    # learnt "does not recur" as "article". False: the hard decisions only.
-    recurrence_features: bool = True
+    # table, shipped model of 2026-11-28): the hard decisions alone never lower article F1
+    # (CleanPortalEval 0.9410 -> 0.9412, WCXB multi-page sites 0.7057 -> 0.7080, held-out
+    # generated sites 0.9880 -> 0.9891). Adding the recurrence features helps WCXB (0.7244)
+    # and generated sites (0.9937) but costs CleanPortalEval (0.9300; held-out portal 0.8827
+    # -> 0.8547): the model learns them on generated sites, where 88.5% of a known site's
+    # non-recurring lines are article, against 44.7% on the real training-side multi-page
+    # sites (both printed by the bench), so "does not recur" reads as "article" and keeps
+    # real sites' page-specific sidebars. Decisions only is the default until the generated
+    # sites carry page-specific chrome; True feeds the shares to the model as well.
+    recurrence_features: bool = False
     """Feed each line's recurrence (share, site size, neighbours' shares) to the line model."""
     # Calibrated on the train side, not on evaluation pages: lines of >= 20 (normalised) words
     # are 0.6% of the title/link lines of 60 generated train-part sites and 0.5% of those of
