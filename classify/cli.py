@@ -289,7 +289,8 @@ def cmd_headlines(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from classify.train import train_and_save
+    from classify.model import ModelConfig
+    from classify.train import FARM_WEIGHT_DEFAULT, train_and_save
 
     report = train_and_save(
         args.samples,
@@ -297,6 +298,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         heldout=args.heldout or [],
         synth_sites=args.synth_sites,
         corpora=args.corpora,
+        config=None if args.max_iter is None else ModelConfig(max_iter=args.max_iter),
+        farm_weight=FARM_WEIGHT_DEFAULT if args.farm_weight is None else args.farm_weight,
         keep_dom=args.keep_dom,
     )
     print(report)
@@ -421,6 +424,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-dom",
         action="store_true",
         help="train on the samples' DOM facts too (a model for HTML input)",
+    )
+    train.add_argument(
+        "--farm-weight",
+        type=float,
+        help="training weight of content-farm pages, generated and hand-written "
+        "(default: classify.train.FARM_WEIGHT_DEFAULT)",
+    )
+    train.add_argument(
+        "--max-iter",
+        type=int,
+        help="SAGA epochs of each logistic regression (default: ModelConfig.max_iter)",
     )
     train.set_defaults(func=cmd_train)
 

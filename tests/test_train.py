@@ -34,3 +34,14 @@ def test_evaluate_prints_with_and_without_templates(
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "without site templates" in out and "with a batch site-template index" in out
     assert "keep-all" in out
+
+
+def test_train_takes_farm_weight_and_epochs(tmp_path: Path, capsys: object) -> None:
+    farm = sorted(TRAIN_DIR.glob("farm_*.tsv"))[:3]
+    out = tmp_path / "m.joblib"
+    argv = ["train", *map(str, farm), "-o", str(out), "--farm-weight", "5", "--max-iter", "3"]
+    assert main(argv) == 0
+    capsys.readouterr()  # type: ignore[attr-defined]
+    meta = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
+    assert meta["training"]["farm_weight"] == 5.0
+    assert meta["config"]["max_iter"] == 3
