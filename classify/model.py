@@ -73,8 +73,7 @@ def _context_block(
     lifted = title + 2.0 * page_of
     running = np.maximum.accumulate(lifted) - 2.0 * page_of if n else np.zeros(0)
     before_title = np.maximum(shift_rows(running, page_of, -1), 0.0)
-    n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
-    body = article * np.minimum(n_words, 60.0)
+    body = article * np.minimum(lay.n_words, 60.0)
     before, after = _mass_around(body, page_of, n_pages)
     coh = coherence(words, body, page_of, n_pages)
     coh_rel = relative_to_body(coh, body, page_of, n_pages)
@@ -150,6 +149,8 @@ class Layout:
     outside: np.ndarray
     """Not prose, and no prose above or no prose below it in its page."""
     short: np.ndarray
+    n_words: np.ndarray
+    """Known words of each line (non-zero cells of its word TF-IDF row)."""
 
 
 def _runs(mask: np.ndarray, page_of: np.ndarray) -> np.ndarray:
@@ -247,12 +248,13 @@ def layout(batch: _Batch, n_words: np.ndarray, n_pages: int) -> Layout:
         run_len=run_len,
         outside=((after < 0.02) | (before < 0.02)) & ~prose,
         short=short,
+        n_words=n_words,
     )
 
 
 def _layout_of(batch: _Batch, words: sp.csr_matrix, n_pages: int) -> Layout:
     """The layout of a batch, counting each line's known words in its word TF-IDF row."""
-    n_words = np.asarray((words > 0).sum(axis=1)).ravel().astype(np.float64)
+    n_words = np.diff(words.indptr).astype(np.float64)  # TF-IDF weights are all > 0
     return layout(batch, n_words, n_pages)
 
 
