@@ -518,6 +518,15 @@ class _Walk:
             self.facts[key] = found
         return found
 
+    def flush(self, segs: list[str], linked: list[str]) -> None:
+        """Write the text gathered since the last block boundary (unless it is all
+        whitespace) and empty ``segs`` and ``linked`` for the next."""
+        raw = "".join(segs)
+        if not raw.isspace():
+            self.emit(raw, linked)
+        segs.clear()
+        linked.clear()
+
     def emit(self, raw: str, linked: list[str]) -> None:
         """Write the text gathered in the innermost open block as line(s); ``raw`` is not
         all whitespace."""
@@ -566,7 +575,7 @@ def _render_lines(
     breaks = _BREAKS
     tag_flags = _TAG_FLAGS
     walk = _Walk(options)
-    emit = walk.emit
+    flush = walk.flush
     open_tags = walk.tags
     els = walk.els
     flags = walk.flags
@@ -597,11 +606,7 @@ def _render_lines(
                 tag = done.tag
                 if tag in blocks:
                     if segs:
-                        raw = "".join(segs)
-                        if not raw.isspace():
-                            emit(raw, linked)
-                        segs.clear()
-                        linked.clear()
+                        flush(segs, linked)
                     open_tags.pop()
                     els.pop()
                     flags.pop()
@@ -624,11 +629,7 @@ def _render_lines(
         tag = el.tag
         if tag in blocks:
             if segs:
-                raw = "".join(segs)
-                if not raw.isspace():
-                    emit(raw, linked)
-                segs.clear()
-                linked.clear()
+                flush(segs, linked)
             flags.append((flags[-1] if flags else 0) | tag_flags.get(tag, 0))
             if bullets:
                 li_of.append(len(open_tags) if tag == "li" else li_of[-1] if li_of else -1)
@@ -641,11 +642,7 @@ def _render_lines(
             anchors += 1
         elif tag in breaks:
             if segs:
-                raw = "".join(segs)
-                if not raw.isspace():
-                    emit(raw, linked)
-                segs.clear()
-                linked.clear()
+                flush(segs, linked)
             continue
         text = el.text
         if text and open_tags:
@@ -653,9 +650,7 @@ def _render_lines(
             if anchors:
                 linked.append(text)
     if segs:
-        raw = "".join(segs)
-        if not raw.isspace():
-            emit(raw, linked)
+        flush(segs, linked)
     return walk.out
 
 
