@@ -46,10 +46,12 @@ from classify.records import LABELS, Label, LabelledPage, Line, Page
 __all__ = [
     "HEADLINE_CORPORA",
     "PAGE_CORPORA",
+    "PageChrome",
     "SidebarList",
     "SiteStyle",
     "SourceArticle",
     "SourcePool",
+    "draw_page_chrome",
     "draw_style",
     "generate_site",
     "generate_sites",
@@ -677,6 +679,66 @@ class SidebarList:
 
 
 @dataclass(frozen=True, slots=True)
+class PageChrome:
+    """Junk that belongs to one page, not to the site's template.
+
+    Real sites carry much of it (page-specific "related" links, photo captions, reader
+    comments): on the training-side corpus sites of ``bench/templates_eval.py`` only about
+    45% of the lines found on no other page of their site are article text. Without it a
+    generated site's non-recurring lines are almost all article, and a model fed recurrence
+    features learns "does not recur" as "article".
+    """
+
+    related_header: str | None
+    """Header line of the page's own list of related headlines (``boilerplate``), or none."""
+    related_items: int
+    """Most headlines in that list (``link``; drawn from the whole headline pool, so they do
+    not recur across the site); 0: no such list."""
+    captions: int
+    """Most photo captions between the article's paragraphs (``boilerplate``)."""
+    comments: int
+    """Most reader comments after the article: a name line and a text line (``boilerplate``)."""
+    credit: str
+    """Caption suffix, e.g. ``"Photo: {s}"`` (``{s}`` an agency)."""
+
+
+def draw_page_chrome(domain: str, vocab_headers: Sequence[str]) -> PageChrome | None:
+    """A site's page-specific junk, drawn from its own stream (seeded by the domain) so the
+    rest of the generator's draws, and thus every earlier site and page, stay as they were."""
+    rng = random.Random(f"page-chrome:{domain}")
+    if rng.random() < 0.1:
+        return None
+    related = rng.choice((0, 0, 0, 4, 6, 10))
+    return PageChrome(
+        related_header=rng.choice(vocab_headers) if related and rng.random() < 0.7 else None,
+        related_items=related,
+        captions=rng.choice((0, 1, 2, 3)),
+        comments=rng.choice((0, 3, 6, 10)),
+        credit=rng.choice(_CAPTION_CREDITS),
+    )
+
+
+_CAPTION_CREDITS = ("Photo: {s}", "(Photo: {s})", "Image: {s}", "— {s}", "Credit: {s}", "{s}")
+_COMMENT_OPENERS = (
+    "So ",
+    "Wow. ",
+    "Not surprised. ",
+    "Interesting: ",
+    "Meanwhile ",
+    "lol ",
+    "Can't believe this. ",
+    "Same here, ",
+    "Honestly ",
+    "Reminds me of ",
+    "@admin ",
+    "First! ",
+)
+"""A reader comment is an opener and a lowercased headline (never a bare headline, which
+would be a ``link`` line elsewhere)."""
+_COMMENT_ENDINGS = ("", "", "!", "!!", "?", " 🙄", " smh", "...")
+
+
+@dataclass(frozen=True, slots=True)
 class SiteStyle:
     """A site's template: every choice that stays fixed across the site's pages.
 
@@ -749,6 +811,8 @@ class SiteStyle:
     """Chance that each optional element (tags, share, comments …) shows on a given page."""
     doc_title_suffix: str | None
     """When set, pages get an HTML-like document title: the headline plus this suffix."""
+    page_chrome: PageChrome | None = None
+    """Page-specific junk (see :class:`PageChrome`)."""
 
     @classmethod
     def draw(cls, rng: random.Random) -> SiteStyle:
@@ -1019,6 +1083,7 @@ def draw_style(rng: random.Random) -> SiteStyle:
         wrap_width=rng.randint(80, 120) if rng.random() < 0.15 else None,
         element_prob=rng.uniform(0.75, 1.0),
         doc_title_suffix=_sub(rng.choice(_SITE_SUFFIXES), **site) if rng.random() < 0.4 else None,
+        page_chrome=draw_page_chrome(domain, vocab.list_headers),
     )
 
 
@@ -1057,9 +1122,14 @@ class _PageBuilder:
         section: str,
         title: str,
         paragraphs: Sequence[str],
+        headlines: Sequence[str] = (),
     ) -> None:
         self.style = style
         self.rng = rng
+        self.headlines = headlines
+        """The whole headline pool: page-specific lists draw from it (not the site's pool)."""
+        self.extra = random.Random(f"page-chrome:{style.domain}:{page_index}")
+        """Draws for the page-specific junk, apart from ``rng`` (see :func:`draw_page_chrome`)."""
         self.pool = site_headlines
         self.k = page_index
         self.date = date
@@ -1215,10 +1285,16 @@ class _PageBuilder:
                 inserts.setdefault(self.rng.choice(gaps), []).append("ad")
         if style.photo_credit is not None and self.shows():
             self.bp(self.fill(style.photo_credit))
+        chrome = style.page_chrome
+        if chrome is not None and chrome.captions:
+            for _ in range(self.extra.randint(0, chrome.captions)):
+                inserts.setdefault(self.extra.choice(gaps), []).append("caption")
         for i, paragraph in enumerate(paragraphs):
             for what in inserts.get(i, ()):
                 if what == "teaser":
                     self.teaser()
+                elif what == "caption":
+                    self.caption()
                 elif what == "ad":
                     self.bp(self.rng.choice(style.ads))
                 else:
@@ -1236,6 +1312,56 @@ class _PageBuilder:
                 piece = piece.strip()
                 if piece:
                     self.out.append((piece, Label.ARTICLE))
+
+    def own_headline(self) -> str | None:
+        """A headline from the whole pool, not yet on this page (None when the pool is empty)."""
+        for _ in range(20):
+            if not self.headlines:
+                return None
+            h = self.extra.choice(self.headlines)
+            if h not in self.used:
+                self.used.add(h)
+                return h
+        return None
+
+    def caption(self) -> None:
+        assert self.style.page_chrome is not None
+        text = self.own_headline()
+        if text is not None:
+            credit = _sub(self.style.page_chrome.credit, s=self.extra.choice(self.style.agencies))
+            self.bp(f"{text.rstrip('.')}. {credit}")
+
+    def related(self) -> None:
+        chrome = self.style.page_chrome
+        if chrome is None or not chrome.related_items:
+            return
+        items = [
+            self.own_headline()
+            for _ in range(self.extra.randint(chrome.related_items // 2, chrome.related_items))
+        ]
+        if chrome.related_header is not None:
+            self.bp(chrome.related_header)
+        for item in items:
+            if item is not None:
+                self.link(item)
+
+    def reader_comments(self) -> None:
+        chrome = self.style.page_chrome
+        if chrome is None or not chrome.comments:
+            return
+        for _ in range(self.extra.randint(chrome.comments // 2, chrome.comments)):
+            text = self.own_headline()
+            if text is None:
+                return
+            first = self.extra.choice(_FIRST_NAMES)
+            if self.extra.random() < 0.5:
+                sep = self.extra.choice(("", "_", "."))
+                self.bp(f"{first.lower()}{sep}{self.extra.randint(1, 9999)}")
+            else:
+                self.bp(f"{first} {self.extra.choice(_LAST_NAMES)[0]}.")
+            opener = self.extra.choice(_COMMENT_OPENERS)
+            ending = self.extra.choice(_COMMENT_ENDINGS)
+            self.bp(opener + text[0].lower() + text[1:].rstrip(".!?") + ending)
 
     def after_block(self, name: str, prev_title: str | None) -> None:
         style = self.style
@@ -1319,8 +1445,10 @@ class _PageBuilder:
         if style.share_placement in ("pre", "both"):
             self.share()
         self.article(self.paragraphs)
+        self.related()
         for block in style.after_order:
             self.after_block(block, prev_title)
+        self.reader_comments()
         self.lists_at("bottom")
         self.footer()
         if style.cookie and not style.cookie_at_top:
@@ -1377,7 +1505,15 @@ def generate_site(
         date += timedelta(hours=rng.uniform(2, 24 * 12))
         section = rng.choice(style.sections)
         builder = _PageBuilder(
-            style, rng, site_headlines, k, date, section, article.title, article.paragraphs
+            style,
+            rng,
+            site_headlines,
+            k,
+            date,
+            section,
+            article.title,
+            article.paragraphs,
+            headlines=pool.headlines,
         )
         out = builder.build(prev_title)
         url = f"https://{style.domain}/{date:%Y}/{date:%m}/{_slug(article.title, k)}"
