@@ -46,6 +46,24 @@ class DomFacts:
     in_chrome: bool = False
     """An ancestor is ``nav``, ``aside``, ``header``, ``footer`` or ``form``."""
     depth: int = 0
+    # Container context (filled by classify.render.container_facts); all zero when the page
+    # has no prose. "Prose" is the words of punctuated lines of at least 10 words.
+    prose_block: float = 0.0
+    """Share of the page's prose under the line's block element."""
+    prose_parent: float = 0.0
+    """Share of the page's prose under the block's parent."""
+    prose_up3: float = 0.0
+    """Share of the page's prose under the block's ancestor three levels up."""
+    parent_prose_density: float = 0.0
+    """Prose words among all words under the block's parent."""
+    main_position: int = 0
+    """Where the line is relative to the page's main container (the deepest element above
+    a prose block holding more than half of the page's prose): 0 no prose on the page,
+    1 before it, 2 inside it, 3 after it."""
+    main_share: float = 0.0
+    """Share of the page's prose in the main container (same for every line of a page)."""
+    main_link_density: float = 0.0
+    """Link density of the main container's lines (same for every line of a page)."""
 
 
 @dataclass(frozen=True, slots=True)

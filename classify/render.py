@@ -22,6 +22,10 @@ Rules:
 * ``class_tokens``: class and id tokens of the block, then of its block ancestors
   (nearest first), lowercased, split on non-alphanumerics, without pure numbers, deduped,
   at most :data:`_CLASS_TOKENS_DEFAULT`.
+* Container facts (:func:`container_facts`, a pass after the walk): the share of the
+  page's prose under each line's block and its ancestors, and where the line sits
+  relative to the page's main prose container (before, inside, after), as readability and
+  trafilatura find the content block.
 * Nesting deeper than libxml2's limit (2048 levels; it stops building the tree there and
   silently drops the rest of the page): the page is parsed again with the tags below
   :data:`_FLATTEN_DEPTH_DEFAULT` levels removed (:func:`flatten_deep`), so all text is kept;
@@ -41,7 +45,8 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -430,6 +435,7 @@ class _Walk:
         "options",
         "out",
         "own",
+        "spans",
         "tags",
         "tokens",
     )
@@ -453,6 +459,9 @@ class _Walk:
         self.merged: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
         """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
         self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
+        self.spans: list[tuple[etree._Element, int, int]] = []
+        """(block element, first line, end line) of each written text (for
+        :func:`container_facts`)."""
 
     def _tokens(self, level: int) -> tuple[str, ...]:
         tokens = self.tokens
@@ -523,7 +532,10 @@ class _Walk:
         whitespace) and empty ``segs`` and ``linked`` for the next."""
         raw = "".join(segs)
         if not raw.isspace():
+            start = len(self.out)
             self.emit(raw, linked)
+            if len(self.out) > start:
+                self.spans.append((self.els[-1], start, len(self.out)))
         segs.clear()
         linked.clear()
 
@@ -552,7 +564,7 @@ class _Walk:
         if not bullets and wrap is None:
             out.extend([Line(piece, facts) for piece in pieces])
             return
-        li = self.li_of[level]
+        li = self.li_of[level] if bullets else -1  # li_of is kept only for bullets
         for piece in pieces:
             text = piece
             if bullets and li >= 0 and not self.li_started[li]:
@@ -562,6 +574,155 @@ class _Walk:
                 out.extend(Line(part, facts) for part in wrap_text(text, wrap))
             else:
                 out.append(Line(text, facts))
+
+
+_PROSE_MIN_WORDS_DEFAULT = 10
+"""A prose text: at least this many words and terminal punctuation (as the model's layout)."""
+_MAIN_SHARE_DEFAULT = 0.5
+"""The main container holds more than this share of the page's prose (so candidates nest:
+the deepest one is the main container)."""
+_PROSE_END = frozenset(".!?。！？…")
+_PROSE_CLOSERS = "\"'”’)]»」』 "
+
+_Span = tuple[etree._Element, int, int]
+
+
+def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
+    """Fill the container fields of the lines' :class:`DomFacts` from the tree.
+
+    ``spans`` are (block element, first line, end line) of each text the walk wrote, in
+    document order. A span is prose when its text has at least
+    :data:`_PROSE_MIN_WORDS_DEFAULT` words and ends in terminal punctuation; its words are
+    counted for its block and every ancestor. The *main container* is the deepest element
+    that is an ancestor of a prose span's block and holds more than
+    :data:`_MAIN_SHARE_DEFAULT` of the page's prose words. Each line then gets the shares
+    of the page's prose under its block, the block's parent and its ancestor three levels
+    up, the prose density under the parent, whether it is before, inside or after the main
+    container, and the main container's prose share and link density. Lines of a page
+    without prose are returned as they are (all fields zero). Each element is visited
+    once; identical facts stay one shared object.
+    """
+    if not spans:
+        return lines
+    n_words: list[int] = []
+    prose: list[int] = []
+    for _, start, end in spans:
+        text = (
+            lines[start].text
+            if end - start == 1
+            else " ".join(line.text for line in lines[start:end])
+        )
+        words = len(text.split())
+        n_words.append(words)
+        ends = text.rstrip(_PROSE_CLOSERS)[-1:] in _PROSE_END
+        prose.append(words if ends and words >= _PROSE_MIN_WORDS_DEFAULT else 0)
+    total = sum(prose)
+    if not total:
+        return lines
+    parent: dict[etree._Element, etree._Element | None] = {}
+    depth: dict[etree._Element, int] = {}
+    own_words: dict[etree._Element, int] = {}
+    own_prose: dict[etree._Element, int] = {}
+    for (el, _, _), words, w in zip(spans, n_words, prose, strict=True):
+        own_words[el] = own_words.get(el, 0) + words
+        own_prose[el] = own_prose.get(el, 0) + w
+        if el in parent:
+            continue
+        chain = [el]  # up to the first element already known
+        up = el.getparent()
+        while up is not None and up not in parent:
+            chain.append(up)
+            up = up.getparent()
+        level = -1 if up is None else depth[up]
+        for node in reversed(chain):
+            parent[node] = up
+            level += 1
+            depth[node] = level
+            up = node
+    # totals under each element: children before parents
+    under_words = dict.fromkeys(parent, 0)
+    under_prose = dict.fromkeys(parent, 0)
+    above_prose: set[etree._Element] = set()
+    for el, words in own_words.items():
+        under_words[el] = words
+        under_prose[el] = own_prose[el]
+        if own_prose[el]:
+            up = parent[el]
+            while up is not None and up not in above_prose:
+                above_prose.add(up)
+                up = parent[up]
+    for node in sorted(parent, key=depth.__getitem__, reverse=True):
+        up = parent[node]
+        if up is not None:
+            under_words[up] += under_words[node]
+            under_prose[up] += under_prose[node]
+    main = max(
+        (e for e in above_prose if under_prose[e] > _MAIN_SHARE_DEFAULT * total),
+        key=depth.__getitem__,
+    )
+    main_depth = depth[main]
+    inside: dict[etree._Element, bool] = {main: True}
+
+    def is_inside(el: etree._Element) -> bool:
+        path = []
+        node: etree._Element | None = el
+        while node is not None and node not in inside and depth[node] > main_depth:
+            path.append(node)
+            node = parent[node]
+        found = node is not None and inside.get(node, False)
+        for seen in path:
+            inside[seen] = found
+        return found
+
+    span_inside = [is_inside(el) for el, _, _ in spans]
+    chars = link = 0.0
+    for (_, start, end), yes in zip(spans, span_inside, strict=True):
+        if yes:
+            for line in lines[start:end]:
+                size = len(line.text)
+                chars += size
+                if line.dom is not None:
+                    link += line.dom.link_density * size
+    main_share = round(under_prose[main] / total, 3)
+    main_links = round(link / chars, 3) if chars else 0.0
+    first = span_inside.index(True)
+    out = list(lines)
+    made: dict[tuple[int, tuple[float, ...], int], DomFacts] = {}
+    for k, (el, start, end) in enumerate(spans):
+        up1 = parent[el]
+        up3 = el  # three levels up, or the root if that is nearer
+        for _ in range(3):
+            above = parent[up3]
+            if above is None:
+                break
+            up3 = above
+        position = 2 if span_inside[k] else 1 if k < first else 3
+        shares = (
+            round(under_prose[el] / total, 3),
+            0.0 if up1 is None else round(under_prose[up1] / total, 3),
+            round(under_prose[up3] / total, 3),
+            0.0 if up1 is None else round(under_prose[up1] / max(under_words[up1], 1), 3),
+        )
+        for i in range(start, end):
+            line = lines[i]
+            base = line.dom
+            if base is None:
+                continue
+            key = (id(base), shares, position)
+            facts = made.get(key)
+            if facts is None:
+                facts = made[key] = replace(
+                    base,
+                    prose_block=shares[0],
+                    prose_parent=shares[1],
+                    prose_up3=shares[2],
+                    parent_prose_density=shares[3],
+                    main_position=position,
+                    main_share=main_share,
+                    main_link_density=main_links,
+                )
+            out[i] = Line(line.text, facts)
+    return out
 
 
 def _render_lines(
@@ -651,7 +812,7 @@ def _render_lines(
                 linked.append(text)
     if segs:
         flush(segs, linked)
-    return walk.out
+    return container_facts(walk.out, walk.spans)
 
 
 def render_html(
