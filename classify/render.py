@@ -46,11 +46,11 @@ import codecs
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lxml import etree
 
-from classify.records import DomFacts, Line, Page
+from classify.records import DomFacts, Line, Page, make_dom_facts, make_line
 
 _PATH_TAGS_DEFAULT = 6
 """Tags kept in ``tag_path``: deeper ancestors add little but length."""
@@ -591,90 +591,82 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
     """Fill the container fields of the lines' :class:`DomFacts` from the tree.
 
     ``spans`` are (block element, first line, end line) of each text the walk wrote, in
-    document order. A span is prose when its text has at least
-    :data:`_PROSE_MIN_WORDS_DEFAULT` words and ends in terminal punctuation; its words are
-    counted for its block and every ancestor. The *main container* is the deepest element
-    that is an ancestor of a prose span's block and holds more than
+    document order (all lines of a span share one :class:`DomFacts`). A span is prose when
+    it has at least :data:`_PROSE_MIN_WORDS_DEFAULT` words and ends in terminal
+    punctuation; its words count for its block and every ancestor. The *main container* is
+    the deepest element that is an ancestor of a prose span's block and holds more than
     :data:`_MAIN_SHARE_DEFAULT` of the page's prose words. Each line then gets the shares
     of the page's prose under its block, the block's parent and its ancestor three levels
-    up, the prose density under the parent, whether it is before, inside or after the main
-    container, and the main container's prose share and link density. Lines of a page
-    without prose are returned as they are (all fields zero). Each element is visited
-    once; identical facts stay one shared object.
+    up, the prose share of the words of the block and its siblings (the texts whose block
+    has the same parent; all rounded to 0.01), whether it is before,
+    inside or after the main container, and the main container's prose share and link
+    density. Lines of a page without prose are returned as they are (all fields zero).
+    Each element is visited once; identical facts stay one shared object.
     """
     if not spans:
         return lines
     n_words: list[int] = []
     prose: list[int] = []
+    total = 0
     for _, start, end in spans:
-        text = (
-            lines[start].text
-            if end - start == 1
-            else " ".join(line.text for line in lines[start:end])
-        )
-        words = len(text.split())
+        # lines are single-spaced (whitespace collapsed): words are spaces + 1
+        if end - start == 1:
+            text = lines[start].text
+            words = text.count(" ") + 1
+        else:
+            words = sum(line.text.count(" ") + 1 for line in lines[start:end])
+            text = lines[end - 1].text
         n_words.append(words)
-        ends = text.rstrip(_PROSE_CLOSERS)[-1:] in _PROSE_END
-        prose.append(words if ends and words >= _PROSE_MIN_WORDS_DEFAULT else 0)
-    total = sum(prose)
+        if words >= _PROSE_MIN_WORDS_DEFAULT and text.rstrip(_PROSE_CLOSERS)[-1:] in _PROSE_END:
+            prose.append(words)
+            total += words
+        else:
+            prose.append(0)
     if not total:
         return lines
+    # the parent of every span's block and of its ancestors (each element visited once)
     parent: dict[etree._Element, etree._Element | None] = {}
-    depth: dict[etree._Element, int] = {}
-    own_words: dict[etree._Element, int] = {}
-    own_prose: dict[etree._Element, int] = {}
-    for (el, _, _), words, w in zip(spans, n_words, prose, strict=True):
-        own_words[el] = own_words.get(el, 0) + words
-        own_prose[el] = own_prose.get(el, 0) + w
+    for el, _, _ in spans:
         if el in parent:
             continue
-        chain = [el]  # up to the first element already known
-        up = el.getparent()
+        parent[el] = up = el.getparent()
         while up is not None and up not in parent:
-            chain.append(up)
-            up = up.getparent()
-        level = -1 if up is None else depth[up]
-        for node in reversed(chain):
-            parent[node] = up
-            level += 1
-            depth[node] = level
-            up = node
-    # totals under each element: children before parents
-    under_words = dict.fromkeys(parent, 0)
-    under_prose = dict.fromkeys(parent, 0)
-    above_prose: set[etree._Element] = set()
-    for el, words in own_words.items():
-        under_words[el] = words
-        under_prose[el] = own_prose[el]
-        if own_prose[el]:
-            up = parent[el]
-            while up is not None and up not in above_prose:
-                above_prose.add(up)
+            parent[up] = above_up = up.getparent()
+            up = above_up
+    # prose words under each element, and the elements above a prose block
+    under: dict[etree._Element, int] = {}
+    above: set[etree._Element] = set()
+    sibling_words: dict[etree._Element | None, int] = {}
+    sibling_prose: dict[etree._Element | None, int] = {}
+    for (el, _, _), words, w in zip(spans, n_words, prose, strict=True):
+        up = parent[el]
+        sibling_words[up] = sibling_words.get(up, 0) + words
+        if w:
+            sibling_prose[up] = sibling_prose.get(up, 0) + w
+            under[el] = under.get(el, 0) + w
+            while up is not None:
+                under[up] = under.get(up, 0) + w
+                above.add(up)
                 up = parent[up]
-    for node in sorted(parent, key=depth.__getitem__, reverse=True):
-        up = parent[node]
-        if up is not None:
-            under_words[up] += under_words[node]
-            under_prose[up] += under_prose[node]
-    main = max(
-        (e for e in above_prose if under_prose[e] > _MAIN_SHARE_DEFAULT * total),
-        key=depth.__getitem__,
-    )
-    main_depth = depth[main]
-    inside: dict[etree._Element, bool] = {main: True}
-
-    def is_inside(el: etree._Element) -> bool:
-        path = []
-        node: etree._Element | None = el
-        while node is not None and node not in inside and depth[node] > main_depth:
-            path.append(node)
-            node = parent[node]
-        found = node is not None and inside.get(node, False)
-        for seen in path:
-            inside[seen] = found
-        return found
-
-    span_inside = [is_inside(el) for el, _, _ in spans]
+    # holders of over half the prose nest (one chain); the main container is the deepest
+    holders = {e for e in above if under[e] > _MAIN_SHARE_DEFAULT * total}
+    if not holders:  # the only prose is the root's own text
+        return lines
+    main = next(e for e in holders if not any(parent[h] is e for h in holders))
+    inside: dict[etree._Element | None, bool] = {main: True}
+    span_inside: list[bool] = []
+    for el, _, _ in spans:
+        found = inside.get(el)
+        if found is None:
+            path = []
+            node: etree._Element | None = el
+            while node is not None and node not in inside:
+                path.append(node)
+                node = parent[node]
+            found = node is not None and inside[node]
+            for seen in path:
+                inside[seen] = found
+        span_inside.append(found)
     chars = link = 0.0
     for (_, start, end), yes in zip(spans, span_inside, strict=True):
         if yes:
@@ -683,45 +675,54 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
                 chars += size
                 if line.dom is not None:
                     link += line.dom.link_density * size
-    main_share = round(under_prose[main] / total, 3)
-    main_links = round(link / chars, 3) if chars else 0.0
+    main_share = round(under[main] / total, 2)
+    main_links = round(link / chars, 2) if chars else 0.0
+    scale = 100.0 / total  # shares in hundredths, rounded half up (cheaper than round())
     first = span_inside.index(True)
     out = list(lines)
-    made: dict[tuple[int, tuple[float, ...], int], DomFacts] = {}
+    shares_of: dict[etree._Element, tuple[float, float, float, float]] = {}
+    made: dict[tuple[int, tuple[float, float, float, float], int], DomFacts] = {}
     for k, (el, start, end) in enumerate(spans):
-        up1 = parent[el]
-        up3 = el  # three levels up, or the root if that is nearer
-        for _ in range(3):
-            above = parent[up3]
-            if above is None:
-                break
-            up3 = above
-        position = 2 if span_inside[k] else 1 if k < first else 3
-        shares = (
-            round(under_prose[el] / total, 3),
-            0.0 if up1 is None else round(under_prose[up1] / total, 3),
-            round(under_prose[up3] / total, 3),
-            0.0 if up1 is None else round(under_prose[up1] / max(under_words[up1], 1), 3),
-        )
-        for i in range(start, end):
-            line = lines[i]
-            base = line.dom
-            if base is None:
-                continue
-            key = (id(base), shares, position)
-            facts = made.get(key)
-            if facts is None:
-                facts = made[key] = replace(
-                    base,
-                    prose_block=shares[0],
-                    prose_parent=shares[1],
-                    prose_up3=shares[2],
-                    parent_prose_density=shares[3],
-                    main_position=position,
-                    main_share=main_share,
-                    main_link_density=main_links,
-                )
-            out[i] = Line(line.text, facts)
+        line = lines[start]
+        base = line.dom
+        if base is None:
+            continue
+        shares = shares_of.get(el)
+        if shares is None:
+            up1 = parent[el]
+            up3 = el  # three levels up, or the root if that is nearer
+            for _ in range(3):
+                next_up = parent[up3]
+                if next_up is None:
+                    break
+                up3 = next_up
+            shares = shares_of[el] = (
+                int(under.get(el, 0) * scale + 0.5) / 100,
+                0.0 if up1 is None else int(under.get(up1, 0) * scale + 0.5) / 100,
+                int(under.get(up3, 0) * scale + 0.5) / 100,
+                int(100.0 * sibling_prose.get(up1, 0) / max(sibling_words[up1], 1) + 0.5) / 100,
+            )
+        key = (id(base), shares, 2 if span_inside[k] else 1 if k < first else 3)
+        facts = made.get(key)
+        if facts is None:
+            facts = made[key] = make_dom_facts(
+                base.tag_path,
+                base.class_tokens,
+                base.link_density,
+                base.in_list,
+                base.in_heading,
+                base.in_table,
+                base.in_chrome,
+                base.depth,
+                *shares,
+                key[2],
+                main_share,
+                main_links,
+            )
+        if end - start == 1:
+            out[start] = make_line(line.text, facts)
+        else:
+            out[start:end] = [make_line(ln.text, facts) for ln in lines[start:end]]
     return out
 
 

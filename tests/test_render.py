@@ -278,22 +278,22 @@ def test_container_facts_find_the_main_container() -> None:
     words = len(_SENTENCE.split())
     total = 4 * words + 3  # prose words: the third story paragraph has 3 link words more
     story = rows[3]
-    assert story[2] == round(words / total, 3)  # its own paragraph
-    assert story[3] == round((3 * words + 3) / total, 3)  # its parent, the story div
+    assert story[2] == round(words / total, 2)  # its own paragraph
+    assert story[3] == round((3 * words + 3) / total, 2)  # its parent, the story div
     assert story[4] == 1.0  # p > div.story > div#page > body
     assert rows[0][2:] == (0.0, 0.0, 1.0)  # li > ul > nav > body: the whole page's prose
-    assert rows[6][3] == round(words / total, 3)  # the comment's parent: only the comment
+    assert rows[6][3] == round(words / total, 2)  # the comment's parent: only the comment
     lines = render_html(html).lines
     facts = lines[4].dom
     assert facts is not None
-    assert facts.main_share == round((3 * words + 3) / total, 3)
+    assert facts.main_share == round((3 * words + 3) / total, 2)
     assert facts.parent_prose_density == 1.0
     # the link density of the main container: over all its lines' characters
     link = lines[5].dom
     assert link is not None and link.link_density > 0
     size = len(lines[5].text)
     assert facts.main_link_density == round(
-        link.link_density * size / (2 * len(_SENTENCE) + size), 3
+        link.link_density * size / (2 * len(_SENTENCE) + size), 2
     )
     # every line of a page carries the same main-container figures
     assert {
@@ -348,4 +348,4 @@ def test_container_facts_deep_nesting() -> None:
         rows = _containers(html)
         assert [position for _, position, *_ in rows] == [1] + [2] * len(story) + [3, 3]
         words = [len(text.split()) for text in page.texts]
-        assert rows[1][3] == round(sum(words[1:-2]) / sum(words[1:-1]), 3)
+        assert rows[1][3] == round(sum(words[1:-2]) / sum(words[1:-1]), 2)
