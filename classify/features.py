@@ -460,15 +460,18 @@ CONTAINER_NAMES = (
     "main_share",
     "main_link_density",
     "inside_main_link_density",
+    "before_main_share",
+    "after_main_share",
 )
 
 
-def main_position(pages: Sequence[Page]) -> np.ndarray:
-    """Each line's ``DomFacts.main_position`` (0 without DOM facts), pages concatenated."""
-    return np.fromiter(
-        (0 if ln.dom is None else ln.dom.main_position for page in pages for ln in page.lines),
-        dtype=np.int64,
-    )
+def main_container(pages: Sequence[Page]) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's ``DomFacts.main_position`` and ``main_share`` (0 without DOM facts),
+    pages concatenated."""
+    facts = [ln.dom for page in pages for ln in page.lines]
+    position = np.fromiter((0 if d is None else d.main_position for d in facts), dtype=np.int64)
+    share = np.fromiter((0.0 if d is None else d.main_share for d in facts), dtype=np.float64)
+    return position, share
 
 
 def container_block(pages: Sequence[Page]) -> np.ndarray:
@@ -509,6 +512,9 @@ def container_block(pages: Sequence[Page]) -> np.ndarray:
     out[:, 9] = raw[:, 6]
     out[:, 10] = raw[:, 7]
     out[:, 11] = inside * raw[:, 7]
+    # a main container holding most of the prose speaks louder than one holding just half
+    out[:, 12] = (position == 1) * raw[:, 6]
+    out[:, 13] = (position == 3) * raw[:, 6]
     return out
 
 

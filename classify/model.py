@@ -36,7 +36,7 @@ from classify.features import (
     Recurrence,
     _Batch,
     coherence,
-    main_position,
+    main_container,
     page_mean,
     relative_to_body,
     shift_rows,
@@ -294,8 +294,10 @@ def _container_context(proba: np.ndarray, pages: Sequence[Page]) -> np.ndarray:
     it): the container can overrule word evidence, as the layout does in
     :func:`_structure_block`."""
     article = proba[:, LABELS.index(Label.ARTICLE)]
-    position = main_position(pages)
-    return np.column_stack([article * (position == 1), article * (position == 3)])
+    position, share = main_container(pages)
+    before = article * (position == 1)
+    after = article * (position == 3)
+    return np.column_stack([before, after, before * share, after * share])
 
 
 def _mass_around(
