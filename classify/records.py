@@ -166,14 +166,50 @@ def make_line(text: str, dom: DomFacts | None = None) -> Line:
     return obj
 
 
-_dom_setters = tuple(getattr(DomFacts, f.name).__set__ for f in fields(DomFacts))
+(
+    _dom_tag_path,
+    _dom_class_tokens,
+    _dom_link_density,
+    _dom_in_list,
+    _dom_in_heading,
+    _dom_in_table,
+    _dom_in_chrome,
+    _dom_depth,
+    _dom_prose_block,
+    _dom_prose_parent,
+    _dom_prose_up3,
+    _dom_parent_prose_density,
+    _dom_main_position,
+    _dom_main_share,
+    _dom_main_link_density,
+) = (getattr(DomFacts, f.name).__set__ for f in fields(DomFacts))
 
 
-def make_dom_facts(*values: str | float | bool | int) -> DomFacts:
-    """``DomFacts(*values)`` with every field given in order, faster (see above)."""
+def with_container(
+    base: DomFacts,
+    shares: tuple[float, float, float, float],
+    main_position: int,
+    main_share: float,
+    main_link_density: float,
+) -> DomFacts:
+    """``base`` with its container fields set (``shares``: prose block, prose parent, prose
+    up 3, parent prose density), as ``dataclasses.replace`` but several times faster."""
     obj: DomFacts = _new(DomFacts)
-    for setter, value in zip(_dom_setters, values, strict=True):
-        setter(obj, value)
+    _dom_tag_path(obj, base.tag_path)
+    _dom_class_tokens(obj, base.class_tokens)
+    _dom_link_density(obj, base.link_density)
+    _dom_in_list(obj, base.in_list)
+    _dom_in_heading(obj, base.in_heading)
+    _dom_in_table(obj, base.in_table)
+    _dom_in_chrome(obj, base.in_chrome)
+    _dom_depth(obj, base.depth)
+    _dom_prose_block(obj, shares[0])
+    _dom_prose_parent(obj, shares[1])
+    _dom_prose_up3(obj, shares[2])
+    _dom_parent_prose_density(obj, shares[3])
+    _dom_main_position(obj, main_position)
+    _dom_main_share(obj, main_share)
+    _dom_main_link_density(obj, main_link_density)
     return obj
 
 

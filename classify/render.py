@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from classify.records import DomFacts, Line, Page, make_dom_facts, make_line
+from classify.records import DomFacts, Line, Page, make_line, with_container
 
 _PATH_TAGS_DEFAULT = 6
 """Tags kept in ``tag_path``: deeper ancestors add little but length."""
@@ -705,20 +705,7 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
         key = (id(base), shares, 2 if span_inside[k] else 1 if k < first else 3)
         facts = made.get(key)
         if facts is None:
-            facts = made[key] = make_dom_facts(
-                base.tag_path,
-                base.class_tokens,
-                base.link_density,
-                base.in_list,
-                base.in_heading,
-                base.in_table,
-                base.in_chrome,
-                base.depth,
-                *shares,
-                key[2],
-                main_share,
-                main_links,
-            )
+            facts = made[key] = with_container(base, shares, key[2], main_share, main_links)
         if end - start == 1:
             out[start] = make_line(line.text, facts)
         else:
