@@ -68,6 +68,9 @@ class FeatureConfig:
     dom_block: bool = True
     """Add tag-path/class TF-IDF (:class:`~classify.dom.DomFeaturizer`) when the training
     pages carry DOM facts (pages rendered from HTML)."""
+    container_block: bool = True
+    """Add the container columns (:func:`container_block`) when the training pages carry
+    DOM facts."""
 
 
 def _hashed_char_counts(
@@ -444,6 +447,77 @@ def _recurrence_block(recurrence: Sequence[Recurrence | None] | None, batch: _Ba
     return out
 
 
+CONTAINER_NAMES = (
+    "no_prose_page",
+    "before_main",
+    "inside_main",
+    "after_main",
+    "prose_block",
+    "prose_parent",
+    "sqrt_prose_parent",
+    "prose_up3",
+    "parent_prose_density",
+    "main_share",
+    "main_link_density",
+    "inside_main_link_density",
+    "before_main_share",
+    "after_main_share",
+)
+
+
+def main_container(pages: Sequence[Page]) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's ``DomFacts.main_position`` and ``main_share`` (0 without DOM facts),
+    pages concatenated."""
+    facts = [ln.dom for page in pages for ln in page.lines]
+    position = np.fromiter((0 if d is None else d.main_position for d in facts), dtype=np.int64)
+    share = np.fromiter((0.0 if d is None else d.main_share for d in facts), dtype=np.float64)
+    return position, share
+
+
+def container_block(pages: Sequence[Page]) -> np.ndarray:
+    """Columns :data:`CONTAINER_NAMES`: where each line sits relative to the page's main
+    prose container (see :func:`classify.render.container_facts`); zero without DOM facts."""
+    facts = [line.dom for page in pages for line in page.lines]
+    out = np.zeros((len(facts), len(CONTAINER_NAMES)))
+    if not facts:
+        return out
+    raw = np.array(
+        [
+            (
+                1.0,
+                d.main_position,
+                d.prose_block,
+                d.prose_parent,
+                d.prose_up3,
+                d.parent_prose_density,
+                d.main_share,
+                d.main_link_density,
+            )
+            if d is not None
+            else (0.0,) * 8
+            for d in facts
+        ]
+    )
+    has, position = raw[:, 0] > 0, raw[:, 1]
+    inside = position == 2
+    out[:, 0] = has & (position == 0)
+    out[:, 1] = position == 1
+    out[:, 2] = inside
+    out[:, 3] = position == 3
+    out[:, 4] = raw[:, 2]
+    out[:, 5] = raw[:, 3]
+    out[:, 6] = np.sqrt(raw[:, 3])
+    out[:, 7] = raw[:, 4]
+    out[:, 8] = raw[:, 5]
+    out[:, 9] = raw[:, 6]
+    out[:, 10] = raw[:, 7]
+    out[:, 11] = inside * raw[:, 7]
+    # a main container holding most of the prose speaks louder than one holding just half
+    out[:, 12] = (position == 1) * raw[:, 6]
+    out[:, 13] = (position == 3) * raw[:, 6]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Batch:
     """Lines of a batch of pages, flattened, with where each page starts."""
@@ -629,6 +703,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.dom_: DomFeaturizer | None = (
             DomFeaturizer().fit(pages) if cfg.dom_block and has_dom else None
         )
+        self.container_ = bool(cfg.container_block and has_dom)
         self.n_features_out_ = self.transform(pages[:1]).shape[1]
         return self
 
@@ -709,6 +784,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         dom = getattr(self, "dom_", None)  # models pickled before this block have none
         if dom is not None:
             blocks.append(dom.transform(pages))
+        if getattr(self, "container_", False):  # models pickled before this block have none
+            blocks.append(container_block(pages).astype(np.float32))
         return blocks, words, batch
 
     def _dense(self, batch: _Batch, words: Matrix, shape: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from classify.features import (
     Recurrence,
     _Batch,
     coherence,
+    main_container,
     page_mean,
     relative_to_body,
     shift_rows,
@@ -288,6 +289,17 @@ def _structure_block(
     )
 
 
+def _container_context(proba: np.ndarray, pages: Sequence[Page]) -> np.ndarray:
+    """Stage 1's article probability outside the main prose container (before it, after
+    it): the container can overrule word evidence, as the layout does in
+    :func:`_structure_block`."""
+    article = proba[:, LABELS.index(Label.ARTICLE)]
+    position, share = main_container(pages)
+    before = article * (position == 1)
+    after = article * (position == 3)
+    return np.column_stack([before, after, before * share, after * share])
+
+
 def _mass_around(
     body: np.ndarray, page_of: np.ndarray, n_pages: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -447,6 +459,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if folds < 2:
             oof = self._full_proba(self.stage1_, x)
         ctx = _context_block(oof, words, batch.page_of, len(pages), lay)
+        if getattr(self.featurizer_, "container_", False):
+            ctx = np.hstack([ctx, _container_context(oof, pages)])
         self.stage2_ = self._lr(cfg.c_stage2).fit(
             sp.hstack([x, sp.csr_matrix(ctx)], format="csr"), y, sample_weight=weights
         )
@@ -485,6 +499,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         scores = _block_scores(blocks, self._block_weights(widths))
         p1 = _probabilities(self.stage1_, scores[:, :k] + self.stage1_.intercept_)
         ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
+        if getattr(self.featurizer_, "container_", False):
+            ctx = np.hstack([ctx, _container_context(p1, pages)])
         ctx_weights = self.stage2_.coef_[:, sum(widths) :].T.astype(np.float64)
         stage2 = scores[:, k:] + _block_scores([ctx], [ctx_weights]) + self.stage2_.intercept_
         return _probabilities(self.stage2_, stage2)

@@ -46,6 +46,25 @@ class DomFacts:
     in_chrome: bool = False
     """An ancestor is ``nav``, ``aside``, ``header``, ``footer`` or ``form``."""
     depth: int = 0
+    # Container context (filled by classify.render.container_facts); all zero when the page
+    # has no prose. "Prose" is the words of punctuated lines of at least 10 words.
+    prose_block: float = 0.0
+    """Share of the page's prose under the line's block element."""
+    prose_parent: float = 0.0
+    """Share of the page's prose under the block's parent."""
+    prose_up3: float = 0.0
+    """Share of the page's prose under the block's ancestor three levels up."""
+    parent_prose_density: float = 0.0
+    """Prose words among all words of the texts whose block has the same parent as the
+    line's block (its siblings and itself)."""
+    main_position: int = 0
+    """Where the line is relative to the page's main container (the deepest element above
+    a prose block holding more than half of the page's prose): 0 no prose on the page,
+    1 before it, 2 inside it, 3 after it."""
+    main_share: float = 0.0
+    """Share of the page's prose in the main container (same for every line of a page)."""
+    main_link_density: float = 0.0
+    """Link density of the main container's lines (same for every line of a page)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +163,53 @@ def make_line(text: str, dom: DomFacts | None = None) -> Line:
     obj: Line = _new(Line)
     _line_text(obj, text)
     _line_dom(obj, dom)
+    return obj
+
+
+(
+    _dom_tag_path,
+    _dom_class_tokens,
+    _dom_link_density,
+    _dom_in_list,
+    _dom_in_heading,
+    _dom_in_table,
+    _dom_in_chrome,
+    _dom_depth,
+    _dom_prose_block,
+    _dom_prose_parent,
+    _dom_prose_up3,
+    _dom_parent_prose_density,
+    _dom_main_position,
+    _dom_main_share,
+    _dom_main_link_density,
+) = (getattr(DomFacts, f.name).__set__ for f in fields(DomFacts))
+
+
+def with_container(
+    base: DomFacts,
+    shares: tuple[float, float, float, float],
+    main_position: int,
+    main_share: float,
+    main_link_density: float,
+) -> DomFacts:
+    """``base`` with its container fields set (``shares``: prose block, prose parent, prose
+    up 3, parent prose density), as ``dataclasses.replace`` but several times faster."""
+    obj: DomFacts = _new(DomFacts)
+    _dom_tag_path(obj, base.tag_path)
+    _dom_class_tokens(obj, base.class_tokens)
+    _dom_link_density(obj, base.link_density)
+    _dom_in_list(obj, base.in_list)
+    _dom_in_heading(obj, base.in_heading)
+    _dom_in_table(obj, base.in_table)
+    _dom_in_chrome(obj, base.in_chrome)
+    _dom_depth(obj, base.depth)
+    _dom_prose_block(obj, shares[0])
+    _dom_prose_parent(obj, shares[1])
+    _dom_prose_up3(obj, shares[2])
+    _dom_parent_prose_density(obj, shares[3])
+    _dom_main_position(obj, main_position)
+    _dom_main_share(obj, main_share)
+    _dom_main_link_density(obj, main_link_density)
     return obj
 
 

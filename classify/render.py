@@ -22,6 +22,10 @@ Rules:
 * ``class_tokens``: class and id tokens of the block, then of its block ancestors
   (nearest first), lowercased, split on non-alphanumerics, without pure numbers, deduped,
   at most :data:`_CLASS_TOKENS_DEFAULT`.
+* Container facts (:func:`container_facts`, a pass after the walk): the share of the
+  page's prose under each line's block and its ancestors, and where the line sits
+  relative to the page's main prose container (before, inside, after), as readability and
+  trafilatura find the content block.
 * Nesting deeper than libxml2's limit (2048 levels; it stops building the tree there and
   silently drops the rest of the page): the page is parsed again with the tags below
   :data:`_FLATTEN_DEPTH_DEFAULT` levels removed (:func:`flatten_deep`), so all text is kept;
@@ -41,11 +45,12 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
-from classify.records import DomFacts, Line, Page
+from classify.records import DomFacts, Line, Page, make_line, with_container
 
 _PATH_TAGS_DEFAULT = 6
 """Tags kept in ``tag_path``: deeper ancestors add little but length."""
@@ -430,6 +435,7 @@ class _Walk:
         "options",
         "out",
         "own",
+        "spans",
         "tags",
         "tokens",
     )
@@ -453,6 +459,9 @@ class _Walk:
         self.merged: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
         """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
         self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
+        self.spans: list[tuple[etree._Element, int, int]] = []
+        """(block element, first line, end line) of each written text (for
+        :func:`container_facts`)."""
 
     def _tokens(self, level: int) -> tuple[str, ...]:
         tokens = self.tokens
@@ -523,7 +532,10 @@ class _Walk:
         whitespace) and empty ``segs`` and ``linked`` for the next."""
         raw = "".join(segs)
         if not raw.isspace():
+            start = len(self.out)
             self.emit(raw, linked)
+            if len(self.out) > start:
+                self.spans.append((self.els[-1], start, len(self.out)))
         segs.clear()
         linked.clear()
 
@@ -552,7 +564,7 @@ class _Walk:
         if not bullets and wrap is None:
             out.extend([Line(piece, facts) for piece in pieces])
             return
-        li = self.li_of[level]
+        li = self.li_of[level] if bullets else -1  # li_of is kept only for bullets
         for piece in pieces:
             text = piece
             if bullets and li >= 0 and not self.li_started[li]:
@@ -562,6 +574,143 @@ class _Walk:
                 out.extend(Line(part, facts) for part in wrap_text(text, wrap))
             else:
                 out.append(Line(text, facts))
+
+
+_PROSE_MIN_WORDS_DEFAULT = 10
+"""A prose text: at least this many words and terminal punctuation (as the model's layout)."""
+_MAIN_SHARE_DEFAULT = 0.5
+"""The main container holds more than this share of the page's prose (so candidates nest:
+the deepest one is the main container)."""
+_PROSE_END = frozenset(".!?。！？…")
+_PROSE_CLOSERS = "\"'”’)]»」』 "
+
+_Span = tuple[etree._Element, int, int]
+
+
+def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
+    """Fill the container fields of the lines' :class:`DomFacts` from the tree.
+
+    ``spans`` are (block element, first line, end line) of each text the walk wrote, in
+    document order (all lines of a span share one :class:`DomFacts`). A span is prose when
+    it has at least :data:`_PROSE_MIN_WORDS_DEFAULT` words and ends in terminal
+    punctuation; its words count for its block and every ancestor. The *main container* is
+    the deepest element that is an ancestor of a prose span's block and holds more than
+    :data:`_MAIN_SHARE_DEFAULT` of the page's prose words. Each line then gets the shares
+    of the page's prose under its block, the block's parent and its ancestor three levels
+    up, the prose share of the words of the block and its siblings (the texts whose block
+    has the same parent; all rounded to 0.01), whether it is before,
+    inside or after the main container, and the main container's prose share and link
+    density. Lines of a page without prose are returned as they are (all fields zero).
+    Each element is visited once; identical facts stay one shared object.
+    """
+    if not spans:
+        return lines
+    n_words: list[int] = []
+    prose: list[int] = []
+    total = 0
+    for _, start, end in spans:
+        # lines are single-spaced (whitespace collapsed): words are spaces + 1
+        if end - start == 1:
+            text = lines[start].text
+            words = text.count(" ") + 1
+        else:
+            words = sum(line.text.count(" ") + 1 for line in lines[start:end])
+            text = lines[end - 1].text
+        n_words.append(words)
+        if words >= _PROSE_MIN_WORDS_DEFAULT and text.rstrip(_PROSE_CLOSERS)[-1:] in _PROSE_END:
+            prose.append(words)
+            total += words
+        else:
+            prose.append(0)
+    if not total:
+        return lines
+    # the parent of every span's block and of its ancestors (each element visited once)
+    parent: dict[etree._Element, etree._Element | None] = {}
+    for el, _, _ in spans:
+        if el in parent:
+            continue
+        parent[el] = up = el.getparent()
+        while up is not None and up not in parent:
+            parent[up] = above_up = up.getparent()
+            up = above_up
+    # prose words under each element, and the elements above a prose block
+    under: dict[etree._Element, int] = {}
+    above: set[etree._Element] = set()
+    sibling_words: dict[etree._Element | None, int] = {}
+    sibling_prose: dict[etree._Element | None, int] = {}
+    for (el, _, _), words, w in zip(spans, n_words, prose, strict=True):
+        up = parent[el]
+        sibling_words[up] = sibling_words.get(up, 0) + words
+        if w:
+            sibling_prose[up] = sibling_prose.get(up, 0) + w
+            under[el] = under.get(el, 0) + w
+            while up is not None:
+                under[up] = under.get(up, 0) + w
+                above.add(up)
+                up = parent[up]
+    # holders of over half the prose nest (one chain); the main container is the deepest
+    holders = {e for e in above if under[e] > _MAIN_SHARE_DEFAULT * total}
+    if not holders:  # the only prose is the root's own text
+        return lines
+    main = next(e for e in holders if not any(parent[h] is e for h in holders))
+    inside: dict[etree._Element | None, bool] = {main: True}
+    span_inside: list[bool] = []
+    for el, _, _ in spans:
+        found = inside.get(el)
+        if found is None:
+            path = []
+            node: etree._Element | None = el
+            while node is not None and node not in inside:
+                path.append(node)
+                node = parent[node]
+            found = node is not None and inside[node]
+            for seen in path:
+                inside[seen] = found
+        span_inside.append(found)
+    chars = link = 0.0
+    for (_, start, end), yes in zip(spans, span_inside, strict=True):
+        if yes:
+            for line in lines[start:end]:
+                size = len(line.text)
+                chars += size
+                if line.dom is not None:
+                    link += line.dom.link_density * size
+    main_share = round(under[main] / total, 2)
+    main_links = round(link / chars, 2) if chars else 0.0
+    scale = 100.0 / total  # shares in hundredths, rounded half up (cheaper than round())
+    first = span_inside.index(True)
+    out = list(lines)
+    shares_of: dict[etree._Element, tuple[float, float, float, float]] = {}
+    made: dict[tuple[int, tuple[float, float, float, float], int], DomFacts] = {}
+    for k, (el, start, end) in enumerate(spans):
+        line = lines[start]
+        base = line.dom
+        if base is None:
+            continue
+        shares = shares_of.get(el)
+        if shares is None:
+            up1 = parent[el]
+            up3 = el  # three levels up, or the root if that is nearer
+            for _ in range(3):
+                next_up = parent[up3]
+                if next_up is None:
+                    break
+                up3 = next_up
+            shares = shares_of[el] = (
+                int(under.get(el, 0) * scale + 0.5) / 100,
+                0.0 if up1 is None else int(under.get(up1, 0) * scale + 0.5) / 100,
+                int(under.get(up3, 0) * scale + 0.5) / 100,
+                int(100.0 * sibling_prose.get(up1, 0) / max(sibling_words[up1], 1) + 0.5) / 100,
+            )
+        key = (id(base), shares, 2 if span_inside[k] else 1 if k < first else 3)
+        facts = made.get(key)
+        if facts is None:
+            facts = made[key] = with_container(base, shares, key[2], main_share, main_links)
+        if end - start == 1:
+            out[start] = make_line(line.text, facts)
+        else:
+            out[start:end] = [make_line(ln.text, facts) for ln in lines[start:end]]
+    return out
 
 
 def _render_lines(
@@ -651,7 +800,7 @@ def _render_lines(
                 linked.append(text)
     if segs:
         flush(segs, linked)
-    return walk.out
+    return container_facts(walk.out, walk.spans)
 
 
 def render_html(

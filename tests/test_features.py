@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from classify.features import (
+    CONTAINER_NAMES,
     SHAPE_NAMES,
     FeatureConfig,
     LineFeaturizer,
@@ -13,11 +14,13 @@ from classify.features import (
     _rows_at,
     _tfidf,
     coherence,
+    container_block,
     shape_features,
     shift_rows,
     window_mean,
 )
 from classify.records import Line, Page
+from classify.render import render_html
 
 
 def _page(*texts: str, pid: str = "p", title: str | None = None) -> Page:
@@ -194,3 +197,30 @@ def test_tfidf_and_row_placement_match_dense_formulas() -> None:
     want = np.zeros((10, 12), dtype=np.float32)
     want[[1, 4, 8]] = counts[[0, 2, 5]]
     assert np.array_equal(placed, want)
+
+
+def test_container_block_only_for_models_fitted_with_dom_facts() -> None:
+    prose = "A story paragraph about the river bridge and its budget, with many words."
+    html = (
+        "<body><ul><li><a href=/>Home</a></li></ul>"
+        f"<div class=story><p>{prose}</p><p>{prose}</p></div><footer>(c) site</footer></body>"
+    )
+    dom_page = render_html(html, id="h")
+    text_pages = [_page("Home", prose, prose, "(c) site", pid="t")]
+    block = container_block([*text_pages, dom_page])
+    assert block.shape == (8, len(CONTAINER_NAMES))
+    assert not block[:4].any()  # text lines: all zero
+    col = CONTAINER_NAMES.index
+    assert block[4:, col("before_main")].tolist() == [1, 0, 0, 0]
+    assert block[4:, col("inside_main")].tolist() == [0, 1, 1, 0]
+    assert block[4:, col("after_main")].tolist() == [0, 0, 0, 1]
+    assert block[5, col("prose_block")] == 0.5 and block[5, col("prose_parent")] == 1.0
+    # a text model has no container columns: its width is unchanged by this block
+    cfg = FeatureConfig(word_min_df=1)
+    text_model = LineFeaturizer(config=cfg).fit(text_pages)
+    assert not text_model.container_
+    assert text_model.transform([dom_page]).shape[1] == text_model.n_features_out_
+    off = LineFeaturizer(config=FeatureConfig(word_min_df=1, container_block=False))
+    on = LineFeaturizer(config=cfg)
+    width_off = off.fit([dom_page, *text_pages]).n_features_out_
+    assert on.fit([dom_page, *text_pages]).n_features_out_ == width_off + len(CONTAINER_NAMES)

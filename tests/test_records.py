@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
@@ -13,6 +13,7 @@ from classify.records import (
     lines_from_text,
     make_line,
     make_line_result,
+    with_container,
 )
 
 
@@ -46,4 +47,19 @@ def test_lines_from_text_strips_and_drops_blank_lines() -> None:
     text = "  Title  \n\n\t\nBody text here.\r\nLast\u2028line"
     assert lines_from_text(text) == tuple(
         Line(t) for t in ("Title", "Body text here.", "Last", "line")
+    )
+
+
+def test_with_container_equals_replace() -> None:
+    base = DomFacts("body>div>p", "story", 0.25, True, False, True, False, 3)
+    made = with_container(base, (0.1, 0.5, 0.9, 0.75), 2, 0.6, 0.05)
+    assert made == replace(
+        base,
+        prose_block=0.1,
+        prose_parent=0.5,
+        prose_up3=0.9,
+        parent_prose_density=0.75,
+        main_position=2,
+        main_share=0.6,
+        main_link_density=0.05,
     )

@@ -235,3 +235,117 @@ def test_walk_closes_elements_in_order() -> None:
         ("y", "body>div>p", "", 0.0, 3),
         ("tail", "body", "", 0.0, 1),
     ]
+
+
+_SENTENCE = "This sentence of the story has well over ten words in it, as prose does."
+"""15 words ending in a full stop: one prose paragraph."""
+
+
+def _containers(html: str, **kw: object) -> list[tuple[str, int, float, float, float]]:
+    lines = render_html(html, **kw).lines  # type: ignore[arg-type]
+    out = []
+    for line in lines:
+        assert line.dom is not None
+        d = line.dom
+        out.append((line.text[:12], d.main_position, d.prose_block, d.prose_parent, d.prose_up3))
+    return out
+
+
+def test_container_facts_find_the_main_container() -> None:
+    html = (
+        "<body><nav><ul><li><a href=/>Home</a></li><li><a href=/n>News</a></li></ul></nav>"
+        "<div id=page><h1>The headline</h1>"
+        f"<div class=story><p>{_SENTENCE}</p><p>{_SENTENCE}</p><p><a href=x>A link inside</a> "
+        f"{_SENTENCE}</p></div>"
+        f"<div class=comments><p>{_SENTENCE}</p></div></div>"
+        "<aside><ul><li><a href=/r>Related one</a></li></ul></aside><footer>(c) 2026</footer>"
+        "</body>"
+    )
+    rows = _containers(html)
+    # the story div holds 3 of the 4 prose paragraphs (> half): it is the main container;
+    # the comments are after it, the headline (outside the story div) before it
+    assert [(text, position) for text, position, *_ in rows] == [
+        ("Home", 1),
+        ("News", 1),
+        ("The headline", 1),
+        (_SENTENCE[:12], 2),
+        (_SENTENCE[:12], 2),
+        ("A link insid", 2),
+        (_SENTENCE[:12], 3),
+        ("Related one", 3),
+        ("(c) 2026", 3),
+    ]
+    words = len(_SENTENCE.split())
+    total = 4 * words + 3  # prose words: the third story paragraph has 3 link words more
+    story = rows[3]
+    assert story[2] == round(words / total, 2)  # its own paragraph
+    assert story[3] == round((3 * words + 3) / total, 2)  # its parent, the story div
+    assert story[4] == 1.0  # p > div.story > div#page > body
+    assert rows[0][2:] == (0.0, 0.0, 1.0)  # li > ul > nav > body: the whole page's prose
+    assert rows[6][3] == round(words / total, 2)  # the comment's parent: only the comment
+    lines = render_html(html).lines
+    facts = lines[4].dom
+    assert facts is not None
+    assert facts.main_share == round((3 * words + 3) / total, 2)
+    assert facts.parent_prose_density == 1.0
+    # the link density of the main container: over all its lines' characters
+    link = lines[5].dom
+    assert link is not None and link.link_density > 0
+    size = len(lines[5].text)
+    assert facts.main_link_density == round(
+        link.link_density * size / (2 * len(_SENTENCE) + size), 2
+    )
+    # every line of a page carries the same main-container figures
+    assert {
+        (ln.dom.main_share, ln.dom.main_link_density) for ln in render_html(html).lines if ln.dom
+    } == {(facts.main_share, facts.main_link_density)}
+
+
+def test_container_facts_single_paragraph_uses_its_parent() -> None:
+    rows = _containers(f"<body><div><p>{_SENTENCE}</p><p>short</p></div><p>after</p></body>")
+    # the one prose paragraph cannot be its own container: its parent div is
+    assert [(text, position) for text, position, *_ in rows] == [
+        (_SENTENCE[:12], 2),
+        ("short", 2),
+        ("after", 3),
+    ]
+
+
+def test_container_facts_zero_without_prose() -> None:
+    html = "<ul>" + "<li><a href=x>a short item</a></li>" * 5 + "</ul><p>No full stop here</p>"
+    page = render_html(html)
+    for line in page.lines:
+        assert line.dom is not None
+        d = line.dom
+        assert (d.prose_block, d.prose_parent, d.prose_up3, d.parent_prose_density) == (0, 0, 0, 0)
+        assert (d.main_position, d.main_share, d.main_link_density) == (0, 0.0, 0.0)
+    assert render_html("").lines == ()
+    assert render_html("<p>   </p>").lines == ()
+
+
+def test_container_facts_prose_measured_before_wrapping() -> None:
+    html = f"<body><div><p>{_SENTENCE} {_SENTENCE}</p></div><p>x</p></body>"
+    plain = render_html(html).lines
+    wrapped = render_html(html, options=RenderOptions(wrap=20)).lines
+    assert len(wrapped) > len(plain)
+    assert {ln.dom for ln in wrapped[:-1]} == {plain[0].dom}
+    assert plain[0].dom is not None and plain[0].dom.main_position == 2
+
+
+def test_container_facts_deep_nesting() -> None:
+    # the story 1,500 levels deep (parsed as is) and 10,000 levels deep (flattened: the
+    # paragraphs past the flattening depth are one line)
+    for deep, story in ((1_500, [_SENTENCE, _SENTENCE]), (10_000, [_SENTENCE + _SENTENCE])):
+        html = (
+            "<body><p>menu</p>"
+            + "<div>" * deep
+            + f"<p>{_SENTENCE}</p><p>{_SENTENCE}</p>"
+            + "</div>" * deep
+            + f"<div><p>{_SENTENCE}</p></div><p>end</p></body>"
+        )
+        page = render_html(html)
+        assert page.texts == ["menu", *story, _SENTENCE, "end"]
+        rows = _containers(html)
+        assert [position for _, position, *_ in rows] == [1] + [2] * len(story) + [3, 3]
+        words = [len(text.split()) for text in page.texts]
+        assert rows[1][3] == round(sum(words[1:-2]) / sum(words[1:-1]), 2)
