@@ -433,14 +433,11 @@ def _recurrence_block(recurrence: Sequence[Recurrence | None] | None, batch: _Ba
             raise ValueError(f"page {batch.pages[p].id!r}: {len(rec.shares)} shares, {size} lines")
         shares[start : start + size] = rec.shares
         pages[start : start + size] = rec.site_pages
-    # One-sided: every column is 0 for a line found on no other page, as for a page of an
-    # unknown site. With a "known site" column the model learnt "known site, line does not
-    # recur" as "article" on the generated training sites and kept real sites' page-specific
-    # junk (bench/templates_eval.py, "feat" columns).
+    known = pages > 0
     out[:, 0] = shares
     out[:, 1] = (shares >= 0.5) & (pages >= 4)
-    out[:, 2] = shares * np.log1p(pages) / 7.0
-    out[:, 3] = shares > 0
+    out[:, 2] = np.log1p(pages) / 7.0
+    out[:, 3] = known
     out[:, 4] = shift_rows(shares, batch.page_of, -1)
     out[:, 5] = shift_rows(shares, batch.page_of, 1)
     out[:, 6] = window_mean(shares, batch.page_of, 3)

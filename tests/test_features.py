@@ -194,21 +194,3 @@ def test_tfidf_and_row_placement_match_dense_formulas() -> None:
     want = np.zeros((10, 12), dtype=np.float32)
     want[[1, 4, 8]] = counts[[0, 2, 5]]
     assert np.array_equal(placed, want)
-
-
-def test_recurrence_columns_are_zero_for_lines_found_on_no_other_page() -> None:
-    from classify.features import Recurrence, _flatten, _recurrence_block
-
-    texts = ("Home", *(f"Story line {i}." for i in range(11)), "Footer")
-    batch = _flatten([Page(id="p", lines=tuple(Line(t) for t in texts))])
-    shares = np.array([0.9, *[0.0] * 11, 0.6])
-    known = _recurrence_block([Recurrence(shares, site_pages=20)], batch)
-    unknown = _recurrence_block([None], batch)
-    # a line that is on no other page of a known site, among lines that are not either, looks
-    # like a line of an unknown site: the model cannot learn "known site, does not recur" as
-    # evidence for "article"
-    assert np.array_equal(known[6], unknown[6])
-    assert not unknown.any()
-    assert not known[1:12, :4].any()  # the line's own columns; neighbours' shares may show
-    assert known[0].any() and known[12].any()
-    assert known[0, 2] > known[12, 2] > 0  # share weighted by the site's page count
