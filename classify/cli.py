@@ -301,6 +301,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         config=None if args.max_iter is None else ModelConfig(max_iter=args.max_iter),
         farm_weight=FARM_WEIGHT_DEFAULT if args.farm_weight is None else args.farm_weight,
         keep_dom=args.keep_dom,
+        recurrence=not args.no_recurrence,
     )
     print(report)
     return EXIT_OK
@@ -435,6 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-iter",
         type=int,
         help="SAGA epochs of each logistic regression (default: ModelConfig.max_iter)",
+    )
+    train.add_argument(
+        "--no-recurrence",
+        action="store_true",
+        help="do not feed site-template recurrence to the model while training",
     )
     train.set_defaults(func=cmd_train)
 

@@ -215,8 +215,13 @@ def train_and_save(
     config: ModelConfig | None = None,
     farm_weight: float = FARM_WEIGHT_DEFAULT,
     keep_dom: bool = False,
+    recurrence: bool = True,
 ) -> str:
-    """Fit on the samples, evaluate on ``heldout``, save with a sidecar; return the report."""
+    """Fit on the samples, evaluate on ``heldout``, save with a sidecar; return the report.
+
+    ``recurrence``: feed each training page's site-template recurrence (a batch index over
+    the training pages) to the model.
+    """
     samples = list(read_samples(sample_paths))
     samples += _synth_samples(corpora, synth_sites, "train", seed=0)
     weights = [farm_weight if _is_farm(s) else 1.0 for s in samples]
@@ -227,7 +232,10 @@ def train_and_save(
     start = time.perf_counter()
     pages = [s.page if keep_dom else text_only(s.page) for s in samples]
     model = LineClassifier(config=config).fit(
-        pages, [s.labels for s in samples], recurrence_of(pages), page_weights=weights
+        pages,
+        [s.labels for s in samples],
+        recurrence_of(pages) if recurrence else None,
+        page_weights=weights,
     )
     fit_seconds = time.perf_counter() - start
     report = [
@@ -255,6 +263,7 @@ def train_and_save(
                 "synth_sites": synth_sites,
                 "farm_weight": farm_weight,
                 "dom_facts": keep_dom,
+                "recurrence": recurrence,
                 "pages": len(samples),
                 "lines_per_label": counts,
                 "digest_sha256": samples_digest(samples),

@@ -45,3 +45,23 @@ def test_train_takes_farm_weight_and_epochs(tmp_path: Path, capsys: object) -> N
     meta = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
     assert meta["training"]["farm_weight"] == 5.0
     assert meta["config"]["max_iter"] == 3
+
+
+def test_train_without_recurrence_ignores_it(tmp_path: Path, capsys: object) -> None:
+    import numpy as np
+
+    from classify.features import Recurrence
+    from classify.samples import read_samples
+
+    farm = sorted(TRAIN_DIR.glob("farm_*.tsv"))[:3]
+    out = tmp_path / "m.joblib"
+    argv = ["train", *map(str, farm), "-o", str(out), "--max-iter", "3", "--no-recurrence"]
+    assert main(argv) == 0
+    capsys.readouterr()  # type: ignore[attr-defined]
+    meta = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
+    assert meta["training"]["recurrence"] is False
+    model = Scorer.load(out).model
+    pages = [s.page for s in read_samples(farm)][:2]
+    shares = [Recurrence(np.linspace(0.0, 1.0, len(p.lines)), site_pages=30) for p in pages]
+    # the recurrence columns were all zero in training, so their weights are zero
+    assert np.array_equal(model.predict_proba(pages), model.predict_proba(pages, shares))
