@@ -9,6 +9,7 @@ from classify.features import (
     FeatureConfig,
     LineFeaturizer,
     WordTfidf,
+    _dom_block,
     _hashed_char_counts,
     _rows_at,
     _tfidf,
@@ -17,7 +18,7 @@ from classify.features import (
     shift_rows,
     window_mean,
 )
-from classify.records import Line, Page
+from classify.records import DomFacts, Line, Page
 
 
 def _page(*texts: str, pid: str = "p", title: str | None = None) -> Page:
@@ -194,3 +195,38 @@ def test_tfidf_and_row_placement_match_dense_formulas() -> None:
     want = np.zeros((10, 12), dtype=np.float32)
     want[[1, 4, 8]] = counts[[0, 2, 5]]
     assert np.array_equal(placed, want)
+
+
+def test_dom_block_matches_the_line_by_line_definition() -> None:
+    rng = np.random.default_rng(3)
+    shared = DomFacts(tag_path="body>ul>li", link_density=1.0, in_list=True, depth=3)
+    facts: list[DomFacts | None] = [None, shared, shared]
+    for _ in range(40):
+        facts.append(
+            None
+            if rng.random() < 0.2
+            else DomFacts(
+                link_density=round(float(rng.random()), 4),
+                in_chrome=bool(rng.random() < 0.5),
+                in_list=bool(rng.random() < 0.5),
+                in_heading=bool(rng.random() < 0.5),
+                in_table=bool(rng.random() < 0.5),
+                depth=int(rng.integers(0, 90)),
+            )
+        )
+    want = np.zeros((len(facts), 7))
+    for k, d in enumerate(facts):
+        if d is not None:
+            want[k] = (
+                1.0,
+                d.link_density,
+                float(d.in_chrome),
+                float(d.in_list),
+                float(d.in_heading),
+                float(d.in_table),
+                min(d.depth, 40) / 40.0,
+            )
+    assert np.array_equal(_dom_block(facts), want)
+    assert np.array_equal(_dom_block([None, None]), np.zeros((2, 7)))
+    assert _dom_block([]).shape == (0, 7)
+    assert np.array_equal(_dom_block([shared])[0], [1, 1, 0, 1, 0, 0, 3 / 40])
