@@ -524,6 +524,9 @@ def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarr
 
 
 COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the pages x words table to one chunk's pages
+_RANK_BY_SORT_DEFAULT = 16
+"""A chunk with fewer stored words than the vocabulary over this ranks them by sorting them
+(one page scored alone) rather than by counting flags over the whole vocabulary."""
 
 
 def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
@@ -552,11 +555,17 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
         chunk_pages = int(page_of[hi - 1]) + 1 - first
         a, b = words.indptr[lo], words.indptr[hi]
         r, c = rows[a:b], cols[a:b]
-        present = np.zeros(words.shape[1], dtype=bool)
-        present[c] = True
-        column = np.cumsum(present) - 1  # dense column of each word present in the chunk
-        width = int(column[-1]) + 1 if len(column) else 0
-        cell = (page_of[r] - first) * width + column[c]
+        # dense column of each word present in the chunk: its rank among them
+        if len(c) * _RANK_BY_SORT_DEFAULT < words.shape[1]:  # few words: sort them
+            present, rank = np.unique(c, return_inverse=True)
+            width = len(present)
+        else:  # a flag per vocabulary word, counted
+            flags = np.zeros(words.shape[1], dtype=bool)
+            flags[c] = True
+            column = np.cumsum(flags) - 1
+            width = int(column[-1]) + 1 if len(column) else 0
+            rank = column[c]
+        cell = (page_of[r] - first) * width + rank
         cent = np.bincount(cell, weights=weights[r] * vals[a:b], minlength=chunk_pages * width)
         table = cent.reshape(chunk_pages, width)
         cent_norm2[first : first + chunk_pages] = (table**2).sum(axis=1)

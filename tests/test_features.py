@@ -230,3 +230,19 @@ def test_dom_block_matches_the_line_by_line_definition() -> None:
     assert np.array_equal(_dom_block([None, None]), np.zeros((2, 7)))
     assert _dom_block([]).shape == (0, 7)
     assert np.array_equal(_dom_block([shared])[0], [1, 1, 0, 1, 0, 0, 3 / 40])
+
+
+def test_coherence_is_the_same_with_a_wide_vocabulary() -> None:
+    # few stored words for the vocabulary's width take the sorting path: same output
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(1, 8, size=90)
+    page_of = np.repeat(np.arange(len(sizes)), sizes)
+    dense = (rng.random((len(page_of), 25)) < 0.3) * rng.random((len(page_of), 25))
+    narrow = sp.csr_matrix(dense.astype(np.float32))
+    wide = sp.csr_matrix(
+        (narrow.data, narrow.indices * 997 + 5, narrow.indptr), shape=(len(page_of), 60_000)
+    )
+    weights = rng.random(len(page_of))
+    want = coherence(narrow, weights, page_of, len(sizes))
+    assert np.array_equal(coherence(wide, weights, page_of, len(sizes)), want)
+    assert want.max() > 0.3
