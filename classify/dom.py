@@ -194,18 +194,22 @@ class DomFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             cache = {}
             self._rows: dict[_Key, tuple[np.ndarray, np.ndarray]] = cache
             self._rows_params = params
-        keys: list[_Key | None] = []
-        for page in pages:
-            for line in page.lines:
-                d = line.dom
-                keys.append(None if d is None else (d.tag_path, d.class_tokens))
+        # lines share DomFacts objects (the renderer makes one per distinct facts): find
+        # each line's object with C-level maps over ids, then look at each object once
+        facts = [line.dom for page in pages for line in page.lines]
+        ids = list(map(id, facts))
+        objects = dict(zip(ids, facts, strict=True))  # distinct objects, first seen first
+        where = dict(zip(objects, range(len(objects)), strict=True))
+        of_line = np.fromiter(map(where.__getitem__, ids), dtype=np.int64, count=len(ids))
+        keys = [None if d is None else (d.tag_path, d.class_tokens) for d in objects.values()]
         missing = list(dict.fromkeys(k for k in keys if k is not None and k not in cache))
         if missing:
             self._fill(cache, missing)
         unique: dict[_Key | None, int] = {None: 0}
-        line_rows = np.fromiter(
+        object_rows = np.fromiter(
             (unique.setdefault(k, len(unique)) for k in keys), dtype=np.int64, count=len(keys)
         )
+        line_rows = object_rows[of_line]
         found = [_EMPTY_ROW] + [cache[k] for k in unique if k is not None]
         u_len = np.fromiter((len(r[0]) for r in found), dtype=np.int64, count=len(found))
         u_start = np.zeros(len(found), dtype=np.int64)
@@ -213,11 +217,11 @@ class DomFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         u_indices = np.concatenate([r[0] for r in found])
         u_data = np.concatenate([r[1] for r in found])
         lens = u_len[line_rows]
-        indptr = np.zeros(len(keys) + 1, dtype=np.int32)
+        indptr = np.zeros(len(facts) + 1, dtype=np.int32)
         np.cumsum(lens, out=indptr[1:])
         at = np.repeat(u_start[line_rows] - indptr[:-1], lens) + np.arange(indptr[-1])
         result: Matrix = sp.csr_matrix(
-            (u_data[at], u_indices[at], indptr), shape=(len(keys), len(self.idf_))
+            (u_data[at], u_indices[at], indptr), shape=(len(facts), len(self.idf_))
         )
         return result
 

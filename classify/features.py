@@ -26,6 +26,7 @@ neighbouring lines (see :mod:`classify.model`).
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
 from classify.dom import DomFeaturizer
-from classify.records import Page
+from classify.records import DomFacts, Page
 
 Matrix: TypeAlias = sp.csr_matrix
 
@@ -597,6 +598,9 @@ def page_mean(values: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarr
 
 
 COHERENCE_CHUNK_PAGES_DEFAULT = 64  # bounds the pages x words table to one chunk's pages
+_RANK_BY_SORT_DEFAULT = 16
+"""A chunk with fewer stored words than the vocabulary over this ranks them by sorting them
+(one page scored alone) rather than by counting flags over the whole vocabulary."""
 
 
 def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
@@ -625,11 +629,17 @@ def coherence(words: Matrix, weights: np.ndarray, page_of: np.ndarray, n_pages: 
         chunk_pages = int(page_of[hi - 1]) + 1 - first
         a, b = words.indptr[lo], words.indptr[hi]
         r, c = rows[a:b], cols[a:b]
-        present = np.zeros(words.shape[1], dtype=bool)
-        present[c] = True
-        column = np.cumsum(present) - 1  # dense column of each word present in the chunk
-        width = int(column[-1]) + 1 if len(column) else 0
-        cell = (page_of[r] - first) * width + column[c]
+        # dense column of each word present in the chunk: its rank among them
+        if len(c) * _RANK_BY_SORT_DEFAULT < words.shape[1]:  # few words: sort them
+            present, rank = np.unique(c, return_inverse=True)
+            width = len(present)
+        else:  # a flag per vocabulary word, counted
+            flags = np.zeros(words.shape[1], dtype=bool)
+            flags[c] = True
+            column = np.cumsum(flags) - 1
+            width = int(column[-1]) + 1 if len(column) else 0
+            rank = column[c]
+        cell = (page_of[r] - first) * width + rank
         cent = np.bincount(cell, weights=weights[r] * vals[a:b], minlength=chunk_pages * width)
         table = cent.reshape(chunk_pages, width)
         cent_norm2[first : first + chunk_pages] = (table**2).sum(axis=1)
@@ -676,6 +686,28 @@ def _segment_ids(page_of: np.ndarray, mask: np.ndarray, lookback: int) -> np.nda
     ok = (prev >= 0) & (idx - prev <= lookback)
     ok[ok] &= page_of[prev[ok]] == page_of[ok]
     return np.where(ok, prev, -1)
+
+
+_DOM_FIELDS = ("link_density", "in_chrome", "in_list", "in_heading", "in_table", "depth")
+
+
+def _dom_block(facts: Sequence[DomFacts | None]) -> np.ndarray:
+    """Dense DOM columns of each line: has facts, link density, in chrome / list / heading /
+    table, depth (capped at 40, over 40); zeros for lines without facts. One C-level pass
+    per field (``attrgetter``), not a Python loop per line."""
+    out = np.zeros((len(facts), 1 + len(_DOM_FIELDS)))
+    has = np.fromiter(map(operator.is_not, facts, repeat(None)), dtype=bool, count=len(facts))
+    present = [d for d in facts if d is not None] if not has.all() else facts
+    m = len(present)
+    if m == 0:
+        return out
+    rows = np.empty((m, 1 + len(_DOM_FIELDS)))
+    rows[:, 0] = 1.0
+    for j, name in enumerate(_DOM_FIELDS, start=1):
+        rows[:, j] = np.fromiter(map(operator.attrgetter(name), present), dtype=np.float64, count=m)
+    rows[:, -1] = np.minimum(rows[:, -1], 40.0) / 40.0
+    out[has] = rows
+    return out
 
 
 class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -823,20 +855,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             tmat = (place @ tvec).tocsr()
             title_sim = np.asarray(words.multiply(tmat[page_of]).sum(axis=1)).ravel()
             has_title = np.isin(page_of, titled).astype(np.float64)
-        dom = np.zeros((n, 7))
-        facts = [line.dom for page in batch.pages for line in page.lines]
-        for k in [k for k, d in enumerate(facts) if d is not None]:
-            d = facts[k]
-            assert d is not None
-            dom[k] = (
-                1.0,
-                d.link_density,
-                float(d.in_chrome),
-                float(d.in_list),
-                float(d.in_heading),
-                float(d.in_table),
-                min(d.depth, 40) / 40.0,
-            )
+        dom = _dom_block([line.dom for page in batch.pages for line in page.lines])
         blocks = [
             shape,
             shift_rows(shape, page_of, -1),

@@ -415,6 +415,15 @@ def wrap_text(text: str, width: int) -> list[str]:
     return out
 
 
+def _own_tokens(raw: str) -> tuple[tuple[str, ...], frozenset[str], int]:
+    """The class/id tokens of one block's ``"class id"`` string: lowercased, split on
+    non-alphanumerics, without pure numbers, deduped, at most :data:`_CLASS_TOKENS_DEFAULT`;
+    the same as a set, and the room left for inherited tokens."""
+    split = _TOKEN_SPLIT.split(raw.lower())
+    own = tuple(dict.fromkeys(t for t in split if t and not t.isdigit()))[:_CLASS_TOKENS_DEFAULT]
+    return own, frozenset(own), _CLASS_TOKENS_DEFAULT - len(own)
+
+
 class _Walk:
     """The open block elements during one walk, as parallel stacks (internal).
 
@@ -431,7 +440,6 @@ class _Walk:
         "keys",
         "li_of",
         "li_started",
-        "merged",
         "options",
         "out",
         "own",
@@ -454,10 +462,9 @@ class _Walk:
         self.li_of: list[int] = []
         """Level of the nearest ``<li>`` at or above each level, or -1 (bullets only)."""
         self.li_started: list[bool] = []
-        self.own: dict[str, tuple[str, ...]] = {}
-        """Raw ``class id`` attribute string -> its first distinct tokens (capped)."""
-        self.merged: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
-        """(own tokens, inherited tokens) -> merged tokens, nearest first, capped."""
+        self.own: dict[str, tuple[tuple[str, ...], frozenset[str], int]] = {}
+        """Raw ``class id`` attribute string -> its first distinct tokens (capped), as a
+        set, and the room they leave for inherited tokens (:func:`_own_tokens`)."""
         self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
         self.spans: list[tuple[etree._Element, int, int]] = []
         """(block element, first line, end line) of each written text (for
@@ -470,8 +477,6 @@ class _Walk:
             j -= 1
         inherited: tuple[str, ...] = (tokens[j] or ()) if j >= 0 else ()
         own_cache = self.own
-        merged_cache = self.merged
-        own_set_of = frozenset
         els = self.els
         for i in range(j + 1, level + 1):
             el = els[i]
@@ -479,23 +484,17 @@ class _Walk:
             ident = el.get("id")
             if cls or ident:
                 raw = f"{cls or ''} {ident or ''}"
-                own = own_cache.get(raw)
-                if own is None:
-                    split = _TOKEN_SPLIT.split(raw.lower())
-                    own = tuple(dict.fromkeys(t for t in split if t and not t.isdigit()))
-                    own = own_cache[raw] = own[:_CLASS_TOKENS_DEFAULT]
+                found = own_cache.get(raw)
+                if found is None:
+                    found = own_cache[raw] = _own_tokens(raw)
+                own, own_set, room = found
                 if own:  # own tokens first, then the inherited ones not among them
-                    room = _CLASS_TOKENS_DEFAULT - len(own)
                     if room > 0 and inherited:
-                        pair = (own, inherited)
-                        merged = merged_cache.get(pair)
-                        if merged is None:
-                            if own_set_of(own).isdisjoint(inherited):
-                                merged = own + inherited[:room]
-                            else:
-                                merged = own + tuple([t for t in inherited if t not in own][:room])
-                            merged_cache[pair] = merged
-                        inherited = merged
+                        if own_set.isdisjoint(inherited):
+                            inherited = own + inherited[:room]
+                        else:
+                            rest = [t for t in inherited if t not in own_set]
+                            inherited = own + tuple(rest[:room])
                     else:
                         inherited = own
             tokens[i] = inherited
@@ -562,7 +561,7 @@ class _Walk:
         bullets = self.options.bullets
         wrap = self.options.wrap
         if not bullets and wrap is None:
-            out.extend([Line(piece, facts) for piece in pieces])
+            out.extend([make_line(piece, facts) for piece in pieces])
             return
         li = self.li_of[level] if bullets else -1  # li_of is kept only for bullets
         for piece in pieces:
@@ -571,9 +570,9 @@ class _Walk:
                 self.li_started[li] = True
                 text = bullets + piece
             if wrap is not None and len(text) > wrap:
-                out.extend(Line(part, facts) for part in wrap_text(text, wrap))
+                out.extend(make_line(part, facts) for part in wrap_text(text, wrap))
             else:
-                out.append(Line(text, facts))
+                out.append(make_line(text, facts))
 
 
 _PROSE_MIN_WORDS_DEFAULT = 10

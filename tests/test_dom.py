@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -148,3 +149,24 @@ def test_cache_is_not_pickled_and_refit_forgets_it() -> None:
     after = feat.transform(pages)
     assert np.allclose(after.toarray(), _reference_rows(feat, pages), atol=1e-6)
     assert (before != after).nnz > 0
+
+
+def test_rows_do_not_depend_on_facts_objects_being_shared() -> None:
+    pages = [*_pages(), render_html("<ul>" + "<li><a href=x>item</a> more</li>" * 5 + "</ul>")]
+    feat = DomFeaturizer().fit(pages)
+    shared = feat.transform(pages)
+    # every line its own DomFacts object, equal in value
+    copies = [
+        Page(
+            id=p.id,
+            lines=tuple(
+                Line(ln.text, None if ln.dom is None else replace(ln.dom)) for ln in p.lines
+            ),
+        )
+        for p in pages
+    ]
+    assert len({id(ln.dom) for p in copies for ln in p.lines}) == sum(len(p.lines) for p in pages)
+    fresh = pickle.loads(pickle.dumps(feat))
+    assert (fresh.transform(copies) != shared).nnz == 0
+    assert np.allclose(shared.toarray(), _reference_rows(feat, pages), atol=1e-6)
+    assert feat.transform([]).shape == (0, 1 << feat.bits)

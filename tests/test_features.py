@@ -10,6 +10,7 @@ from classify.features import (
     FeatureConfig,
     LineFeaturizer,
     WordTfidf,
+    _dom_block,
     _hashed_char_counts,
     _rows_at,
     _tfidf,
@@ -19,7 +20,7 @@ from classify.features import (
     shift_rows,
     window_mean,
 )
-from classify.records import Line, Page
+from classify.records import DomFacts, Line, Page
 from classify.render import render_html
 
 
@@ -224,3 +225,54 @@ def test_container_block_only_for_models_fitted_with_dom_facts() -> None:
     on = LineFeaturizer(config=cfg)
     width_off = off.fit([dom_page, *text_pages]).n_features_out_
     assert on.fit([dom_page, *text_pages]).n_features_out_ == width_off + len(CONTAINER_NAMES)
+
+
+def test_dom_block_matches_the_line_by_line_definition() -> None:
+    rng = np.random.default_rng(3)
+    shared = DomFacts(tag_path="body>ul>li", link_density=1.0, in_list=True, depth=3)
+    facts: list[DomFacts | None] = [None, shared, shared]
+    for _ in range(40):
+        facts.append(
+            None
+            if rng.random() < 0.2
+            else DomFacts(
+                link_density=round(float(rng.random()), 4),
+                in_chrome=bool(rng.random() < 0.5),
+                in_list=bool(rng.random() < 0.5),
+                in_heading=bool(rng.random() < 0.5),
+                in_table=bool(rng.random() < 0.5),
+                depth=int(rng.integers(0, 90)),
+            )
+        )
+    want = np.zeros((len(facts), 7))
+    for k, d in enumerate(facts):
+        if d is not None:
+            want[k] = (
+                1.0,
+                d.link_density,
+                float(d.in_chrome),
+                float(d.in_list),
+                float(d.in_heading),
+                float(d.in_table),
+                min(d.depth, 40) / 40.0,
+            )
+    assert np.array_equal(_dom_block(facts), want)
+    assert np.array_equal(_dom_block([None, None]), np.zeros((2, 7)))
+    assert _dom_block([]).shape == (0, 7)
+    assert np.array_equal(_dom_block([shared])[0], [1, 1, 0, 1, 0, 0, 3 / 40])
+
+
+def test_coherence_is_the_same_with_a_wide_vocabulary() -> None:
+    # few stored words for the vocabulary's width take the sorting path: same output
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(1, 8, size=90)
+    page_of = np.repeat(np.arange(len(sizes)), sizes)
+    dense = (rng.random((len(page_of), 25)) < 0.3) * rng.random((len(page_of), 25))
+    narrow = sp.csr_matrix(dense.astype(np.float32))
+    wide = sp.csr_matrix(
+        (narrow.data, narrow.indices * 997 + 5, narrow.indptr), shape=(len(page_of), 60_000)
+    )
+    weights = rng.random(len(page_of))
+    want = coherence(narrow, weights, page_of, len(sizes))
+    assert np.array_equal(coherence(wide, weights, page_of, len(sizes)), want)
+    assert want.max() > 0.3

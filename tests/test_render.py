@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import random
+import re
 
 import pytest
 
@@ -349,3 +351,44 @@ def test_container_facts_deep_nesting() -> None:
         assert [position for _, position, *_ in rows] == [1] + [2] * len(story) + [3, 3]
         words = [len(text.split()) for text in page.texts]
         assert rows[1][3] == round(sum(words[1:-2]) / sum(words[1:-1]), 2)
+
+
+def test_class_tokens_match_the_nearest_first_definition() -> None:
+    # class tokens of a line: the distinct tokens of its block's class and id, then of each
+    # block ancestor's, nearest first, at most 24; random nesting with shared, repeated,
+    # numeric and mixed-case words exercises the merge, the overlap and the cap
+    rng = random.Random(5)
+    words = ["nav", "Main", "post", "body", "x1", "123", "side_bar", "nav-item", "a", "b"]
+    words += [f"w{k}" for k in range(30)]
+    own: dict[str, str] = {}
+    parent: dict[str, str | None] = {}
+    counter = iter(range(10_000))
+
+    def block(up: str | None, depth: int) -> str:
+        name = f"t{next(counter)}"
+        parent[name] = up
+        cls = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 14)))
+        ident = rng.choice(["", "", "x-9", "Main_post", "nav"])
+        own[name] = f"{cls} {ident}"
+        attrs = (f" class='{cls}'" if cls else "") + (f" id='{ident}'" if ident else "")
+        children = "".join(
+            block(name, depth + 1) for _ in range(rng.randrange(0, 3 if depth < 7 else 1))
+        )
+        return f"<div{attrs}>{name}{children}</div>"
+
+    html = "<body>" + "".join(block(None, 0) for _ in range(6)) + "</body>"
+
+    def want(name: str) -> str:
+        out: list[str] = []
+        node: str | None = name
+        while node is not None:
+            for token in re.split(r"[^0-9a-z]+", own[node].lower()):
+                if token and not token.isdigit() and token not in out:
+                    out.append(token)
+            node = parent[node]
+        return " ".join(out[:24])
+
+    lines = render_html(html).lines
+    assert [line.text for line in lines] == list(own)
+    assert all(line.dom is not None and line.dom.class_tokens == want(line.text) for line in lines)
+    assert max(len(want(name).split()) for name in own) == 24  # the cap is reached
