@@ -20,9 +20,12 @@ from classify.evaluate import (
     ArticleF1,
     LineReport,
     PageScore,
+    ReliabilityBin,
     c4_keep,
     expected_calibration_error,
+    format_reliability,
     page_score,
+    reliability,
 )
 from classify.features import Recurrence
 from classify.model import LineClassifier, ModelConfig
@@ -89,11 +92,14 @@ class Evaluation:
     seconds: float
     template_decided: int = 0
     template_article: int = 0
+    reliability: tuple[ReliabilityBin, ...] = ()
 
     def format(self, title: str = "") -> str:
         out = [title] if title else []
         out.append(self.lines.format())
         out.append(f"calibration: expected calibration error {self.ece:.3f}")
+        if self.reliability:
+            out.append(format_reliability(self.reliability))
         out.append("")
         out.append(f"page-level article F1 on {self.pages} pages (word 4-gram shingles):")
         out.append(f"{'system':<10} {'precision':>9} {'recall':>7} {'f1':>6}")
@@ -127,6 +133,7 @@ class Evaluation:
             "c4_article_f1": asdict(self.c4),
             "keep_all_article_f1": asdict(self.keep_all),
             "ece": self.ece,
+            "reliability": [asdict(b) for b in self.reliability],
         }
 
 
@@ -174,6 +181,7 @@ def evaluate(
         c4=ArticleF1.of(c4),
         c4_lines=LineReport.of(gold, c4_pred),
         ece=expected_calibration_error(proba, gold_idx),
+        reliability=tuple(reliability(proba, gold_idx)),
         pages=len(samples),
         seconds=seconds,
         template_decided=sum(
