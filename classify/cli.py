@@ -445,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--calibration",
-        choices=("matrix", "temperature", "none"),  # classify.model.CALIBRATIONS
+        choices=("page", "matrix", "temperature", "none"),  # classify.model.CALIBRATIONS
         help="map stage 2's out-of-fold log-probabilities to probabilities "
         "(default: ModelConfig.calibration)",
     )

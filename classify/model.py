@@ -69,10 +69,12 @@ class ModelConfig:
     length_weight: bool = LENGTH_WEIGHT_DEFAULT
     class_weight: str | None = None
     random_state: int = RANDOM_STATE_DEFAULT
-    calibration: str = "matrix"
-    """How stage 2's out-of-fold log-probabilities are mapped to probabilities: ``"matrix"``
-    (a multinomial logistic regression on them), ``"temperature"`` (one divisor) or
-    ``"none"``. Needs ``folds >= 2`` and at least two sites."""
+    calibration: str = "page"
+    """How stage 2's out-of-fold log-probabilities are mapped to probabilities: ``"page"``
+    (a multinomial logistic regression on them and on them times the page's mean top-label
+    probability: a page the model is sure of as a whole, a templated one, needs less
+    tempering than a messy one), ``"matrix"`` (on them alone), ``"temperature"`` (one
+    divisor) or ``"none"``. Needs ``folds >= 2`` and at least two sites."""
     article_bias: bool = False
     """Choose a bias on the article log-probability on the out-of-fold rows (page-level
     article F1 over the training pages) and use it in :meth:`LineClassifier.decide`."""
@@ -371,7 +373,7 @@ def _probabilities(model: LogisticRegression, scores: np.ndarray) -> np.ndarray:
     return out
 
 
-CALIBRATIONS = ("matrix", "temperature", "none")
+CALIBRATIONS = ("page", "matrix", "temperature", "none")
 LOG_FLOOR = -30.0  # log-probability of a label a fold's model never saw
 CALIBRATION_C_DEFAULT = 1.0  # 20 weights over ~10^5 lines: barely regularised
 ARTICLE_BIASES_DEFAULT = np.round(np.arange(-2.0, 2.01, 0.1), 2)  # log-odds grid searched
@@ -390,12 +392,20 @@ def _log_loss(proba: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(np.log(np.maximum(proba[np.arange(len(y)), y], 1e-15))))
 
 
+def _calibration_input(log_proba: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
+    """The ``"page"`` calibration's columns: the log-probabilities, and the same times the
+    page's mean top-label probability."""
+    sure = page_mean(np.exp(log_proba).max(axis=1), page_of, n_pages)
+    return np.hstack([log_proba, log_proba * sure[:, None]])
+
+
 def _fit_calibration(
     log_proba: np.ndarray, y: np.ndarray, kind: str, random_state: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(coef, intercept)`` so that ``softmax(log_proba @ coef.T + intercept)`` is calibrated.
+    """``(coef, intercept)`` so that ``softmax(log_proba @ coef.T + intercept)`` is calibrated
+    (``log_proba`` is :func:`_calibration_input` for ``"page"``).
 
-    ``"matrix"``: a multinomial logistic regression over the log-probabilities (lines
+    ``"matrix"``, ``"page"``: a multinomial logistic regression over the columns (lines
     unweighted: calibration is about how often a label is right, line by line).
     ``"temperature"``: ``coef`` is the identity over one temperature, ``intercept`` zero.
     """
@@ -410,7 +420,7 @@ def _fit_calibration(
     lr = LogisticRegression(
         C=CALIBRATION_C_DEFAULT, max_iter=1000, random_state=random_state, tol=1e-8
     ).fit(log_proba, y)
-    coef = np.zeros((k, k))
+    coef = np.zeros((k, log_proba.shape[1]))
     intercept = np.full(k, LOG_FLOOR)  # a label absent from y is never predicted
     coef[lr.classes_] = lr.coef_
     intercept[lr.classes_] = lr.intercept_
@@ -522,6 +532,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.featurizer_ = LineFeaturizer(config=self.features).fit(pages)
         x, words, batch, lay = self._stage1_input(pages, recurrence)
         weights = _weights(words, cfg.length_weight)
+        per_line = None
         if page_weights is not None:
             if len(page_weights) != len(pages):
                 raise ValueError(f"{len(page_weights)} page weights for {len(pages)} pages")
@@ -564,7 +575,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                     sample_weight=None if weights is None else weights[train_idx],
                 )
                 oof2[test_idx] = _log_probabilities(model, model.decision_function(x2[test_idx]))
-            self._fit_decision(oof2, y, batch, len(pages), cfg)
+            self._fit_decision(oof2, y, batch, len(pages), cfg, per_line)
         self.stage2_ = self._lr(cfg.c_stage2).fit(x2, y, sample_weight=weights)
         for model in (self.stage1_, self.stage2_):
             model.coef_ = model.coef_.astype(np.float32)
@@ -573,9 +584,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _fit_decision(
-        self, log_proba: np.ndarray, y: np.ndarray, batch: _Batch, n_pages: int, cfg: ModelConfig
+        self,
+        log_proba: np.ndarray,
+        y: np.ndarray,
+        batch: _Batch,
+        n_pages: int,
+        cfg: ModelConfig,
+        page_weight: np.ndarray | None,
     ) -> None:
-        """Calibration (and the article bias) from stage 2's out-of-fold log-probabilities."""
+        """Calibration (and the article bias) from stage 2's out-of-fold log-probabilities.
+
+        The report also gives each calibration's error on the same rows by page weight
+        (generated and hand-written content-farm pages weigh more than corpus pages)."""
         before = softmax(log_proba.copy())
         report: dict[str, Any] = {
             "kind": cfg.calibration,
@@ -583,10 +603,29 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "oof_ece_before": expected_calibration_error(before, y),
             "oof_log_loss_before": _log_loss(before, y),
         }
-        if cfg.calibration != "none":
-            coef, intercept = _fit_calibration(log_proba, y, cfg.calibration, cfg.random_state)
-            self.calibration_coef_, self.calibration_intercept_ = coef, intercept
-        proba = self._calibrated(log_proba)
+        page_of = batch.page_of
+        by_weight = {"all": np.ones(len(y), dtype=bool)}
+        if page_weight is not None:
+            for w in np.unique(page_weight).tolist():
+                by_weight[f"page weight {w:g}"] = page_weight == w
+        report["oof_ece_by_calibration"] = by_kind = {}
+        for kind in CALIBRATIONS:
+            if kind == "none":
+                self.calibration_coef_ = self.calibration_intercept_ = None
+            else:
+                cols = (
+                    _calibration_input(log_proba, page_of, n_pages) if kind == "page" else log_proba
+                )
+                coef, intercept = _fit_calibration(cols, y, kind, cfg.random_state)
+                self.calibration_coef_, self.calibration_intercept_ = coef, intercept
+            proba = self._calibrated(log_proba, page_of, n_pages)
+            by_kind[kind] = {
+                name: expected_calibration_error(proba[m], y[m]) for name, m in by_weight.items()
+            }
+            if kind == cfg.calibration:
+                chosen = (self.calibration_coef_, self.calibration_intercept_)
+        self.calibration_coef_, self.calibration_intercept_ = chosen
+        proba = self._calibrated(log_proba, page_of, n_pages)
         report["oof_ece_after"] = expected_calibration_error(proba, y)
         report["oof_log_loss_after"] = _log_loss(proba, y)
         if cfg.article_bias:
@@ -598,12 +637,15 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             report["oof_page_f1_by_bias"] = table
         self.calibration_report_ = report
 
-    def _calibrated(self, log_proba: np.ndarray) -> np.ndarray:
+    def _calibrated(self, log_proba: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:
         """Probabilities from stage 2's log-probabilities, through the calibration if any."""
         coef = getattr(self, "calibration_coef_", None)  # None in models saved before it
-        scores = (
-            log_proba.copy() if coef is None else log_proba @ coef.T + self.calibration_intercept_
-        )
+        if coef is None:
+            scores = log_proba.copy()
+        else:
+            if coef.shape[1] > log_proba.shape[1]:  # the "page" calibration
+                log_proba = _calibration_input(log_proba, page_of, n_pages)
+            scores = log_proba @ coef.T + self.calibration_intercept_
         proba: np.ndarray = softmax(scores, copy=False)
         return proba
 
@@ -654,7 +696,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
         ctx_weights = self.stage2_.coef_[:, sum(widths) :].T.astype(np.float64)
         stage2 = scores[:, k:] + _block_scores([ctx], [ctx_weights]) + self.stage2_.intercept_
-        return self._calibrated(_log_probabilities(self.stage2_, stage2))
+        return self._calibrated(_log_probabilities(self.stage2_, stage2), batch.page_of, len(pages))
 
     def _block_weights(self, widths: Sequence[int]) -> list[np.ndarray]:
         """Both stages' coefficients per feature block (see :func:`_block_weights`), built on

@@ -50,7 +50,7 @@ def test_calibration_lowers_the_error_on_sites_not_trained_on(
     assert raw > 0.03  # weighted training leaves the raw probabilities off
     assert ece < raw / 2
     report = calibrated.calibration_report_
-    assert report["kind"] == "matrix"
+    assert report["kind"] == "page"
     assert report["oof_ece_after"] < report["oof_ece_before"]
     assert report["oof_log_loss_after"] < report["oof_log_loss_before"]
 
@@ -65,7 +65,9 @@ def test_temperature_and_none(train_samples: list) -> None:  # type: ignore[type
     assert none.calibration_coef_ is None
     # without calibration, the probabilities are the uncalibrated ones of the same fit
     assert np.array_equal(none.predict_proba(pages), temp.uncalibrated().predict_proba(pages))
-    with pytest.raises(ValueError, match="calibration must be one of matrix, temperature, none"):
+    with pytest.raises(
+        ValueError, match="calibration must be one of page, matrix, temperature, none"
+    ):
         _fit(train, calibration="platt")
 
 
@@ -124,3 +126,21 @@ def test_reliability_table_bins_confidence_against_accuracy() -> None:
         (pytest.approx(0.9), 2, 0.5),
     ]
     assert expected_calibration_error(proba, gold) == pytest.approx((4 * 0.05 + 2 * 0.45) / 6)
+
+
+def test_the_scorer_decides_with_the_models_article_bias(
+    calibrated: LineClassifier,
+    train_samples: list,  # type: ignore[type-arg]
+) -> None:
+    from classify.scorer import ScoreConfig, Scorer
+
+    page = _split(train_samples)[1][0].page
+    model = calibrated.uncalibrated()
+    plain = Scorer(model, config=ScoreConfig(headlines=False)).score_page(page)
+    assert {line.label.value for line in plain.lines} != {"article"}
+    model.article_bias_ = 40.0  # every line's article probability wins
+    biased = Scorer(model, config=ScoreConfig(headlines=False)).score_page(page)
+    assert {line.label.value for line in biased.lines} == {"article"}
+    assert [line.probabilities for line in biased.lines] == [
+        line.probabilities for line in plain.lines
+    ]

@@ -56,7 +56,7 @@ def test_predict_proba_matches_the_stacked_matrix_reference() -> None:
     ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
     raw = model._full_proba(model.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
     assert model.calibration_coef_ is not None  # the default: calibrated
-    want = model._calibrated(np.log(raw))
+    want = model._calibrated(np.log(raw), batch.page_of, len(pages))
     assert got.shape == want.shape == (sum(len(p.lines) for p in pages), len(LABELS))
     assert np.abs(got - want).max() < 1e-9
     assert model.predict_proba(pages[:0]).shape == (0, len(LABELS))
