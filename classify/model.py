@@ -69,12 +69,13 @@ class ModelConfig:
     length_weight: bool = LENGTH_WEIGHT_DEFAULT
     class_weight: str | None = None
     random_state: int = RANDOM_STATE_DEFAULT
-    calibration: str = "page"
-    """How stage 2's out-of-fold log-probabilities are mapped to probabilities: ``"page"``
-    (a multinomial logistic regression on them and on them times the page's mean top-label
-    probability: a page the model is sure of as a whole, a templated one, needs less
-    tempering than a messy one), ``"matrix"`` (on them alone), ``"temperature"`` (one
-    divisor) or ``"none"``. Needs ``folds >= 2`` and at least two sites."""
+    calibration: str = "matrix"
+    """How stage 2's out-of-fold log-probabilities are mapped to probabilities: ``"matrix"``
+    (a multinomial logistic regression on them), ``"page"`` (on them and on them times the
+    page's mean top-label probability), ``"temperature"`` (one divisor) or ``"none"``.
+    Needs ``folds >= 2`` and at least two sites. Held-out expected calibration error of the
+    text model (0.125 uncalibrated): matrix 0.019, page 0.070 (best on the out-of-fold rows,
+    but the full stage 2 is surer of whole pages than its fold fits, so it over-tempers)."""
     article_bias: bool = False
     """Choose a bias on the article log-probability on the out-of-fold rows (page-level
     article F1 over the training pages) and use it in :meth:`LineClassifier.decide`."""

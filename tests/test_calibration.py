@@ -50,7 +50,7 @@ def test_calibration_lowers_the_error_on_sites_not_trained_on(
     assert raw > 0.03  # weighted training leaves the raw probabilities off
     assert ece < raw / 2
     report = calibrated.calibration_report_
-    assert report["kind"] == "page"
+    assert report["kind"] == "matrix"
     assert report["oof_ece_after"] < report["oof_ece_before"]
     assert report["oof_log_loss_after"] < report["oof_log_loss_before"]
 
