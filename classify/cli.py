@@ -289,16 +289,23 @@ def cmd_headlines(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from classify.model import ModelConfig
     from classify.train import FARM_WEIGHT_DEFAULT, train_and_save
 
+    config = ModelConfig(article_bias=args.article_bias)
+    if args.max_iter is not None:
+        config = replace(config, max_iter=args.max_iter)
+    if args.calibration is not None:
+        config = replace(config, calibration=args.calibration)
     report = train_and_save(
         args.samples,
         args.output,
         heldout=args.heldout or [],
         synth_sites=args.synth_sites,
         corpora=args.corpora,
-        config=None if args.max_iter is None else ModelConfig(max_iter=args.max_iter),
+        config=config,
         farm_weight=FARM_WEIGHT_DEFAULT if args.farm_weight is None else args.farm_weight,
         keep_dom=args.keep_dom,
         recurrence=not args.no_recurrence,
@@ -441,6 +448,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-recurrence",
         action="store_true",
         help="do not feed site-template recurrence to the model while training",
+    )
+    train.add_argument(
+        "--calibration",
+        choices=("page", "matrix", "temperature", "none"),  # classify.model.CALIBRATIONS
+        help="map stage 2's out-of-fold log-probabilities to probabilities "
+        "(default: ModelConfig.calibration)",
+    )
+    train.add_argument(
+        "--article-bias",
+        action="store_true",
+        help="choose a bias on the article log-probability for page-level article F1 "
+        "on the out-of-fold training rows, and decide with it",
     )
     train.set_defaults(func=cmd_train)
 

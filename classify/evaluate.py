@@ -124,16 +124,48 @@ class LineReport:
         return "\n".join(out)
 
 
+@dataclass(frozen=True, slots=True)
+class ReliabilityBin:
+    """Lines whose top-label probability falls in ``(low, high]``: how sure, how often right."""
+
+    low: float
+    high: float
+    lines: int
+    confidence: float
+    accuracy: float
+
+
+def reliability(proba: np.ndarray, gold: np.ndarray, bins: int = 10) -> list[ReliabilityBin]:
+    """The reliability table of the top-label probability (empty bins left out)."""
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == gold
+    out = []
+    for lo, hi in pairwise(np.linspace(0.0, 1.0, bins + 1).tolist()):
+        mask = (conf > lo) & (conf <= hi)
+        if mask.any():
+            out.append(
+                ReliabilityBin(
+                    lo, hi, int(mask.sum()), float(conf[mask].mean()), float(correct[mask].mean())
+                )
+            )
+    return out
+
+
 def expected_calibration_error(proba: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
     """ECE of the top-label probability: how far confidence is from accuracy, by bin."""
     if len(gold) == 0:
         return 0.0
-    conf = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == gold
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    ece = 0.0
-    for lo, hi in pairwise(edges):
-        mask = (conf > lo) & (conf <= hi)
-        if mask.any():
-            ece += mask.mean() * abs(conf[mask].mean() - correct[mask].mean())
-    return float(ece)
+    return float(
+        sum(b.lines * abs(b.confidence - b.accuracy) for b in reliability(proba, gold, bins))
+        / len(gold)
+    )
+
+
+def format_reliability(table: Sequence[ReliabilityBin]) -> str:
+    out = [f"{'confidence':<11} {'lines':>8} {'mean conf':>9} {'accuracy':>8} {'gap':>6}"]
+    for b in table:
+        out.append(
+            f"{f'{b.low:.1f}-{b.high:.1f}':<11} {b.lines:>8d} {b.confidence:>9.3f} "
+            f"{b.accuracy:>8.3f} {b.confidence - b.accuracy:>+6.3f}"
+        )
+    return "\n".join(out)

@@ -179,20 +179,23 @@ class Scorer:
             if lookups is not None and self.templates and self.templates.config.recurrence_features
             else None  # TemplateConfig.recurrence_features: decisions only
         )
-        rows_of = self._predict(pages, recurrence)
+        rows_of, models_of = self._predict(pages, recurrence)
         headline_model = self.headline_model
         results = []
         for k, page in enumerate(pages):
             lookup = lookups[k] if lookups is not None else None
-            results.append(self._page_result(page, rows_of[k], lookup))
+            results.append(self._page_result(page, rows_of[k], lookup, models_of[k]))
         if headline_model is not None:
             results = self._add_clickbait(results, headline_model)
         return [
             self._with_verdict(r, lookups[k] if lookups else None) for k, r in enumerate(results)
         ]
 
-    def _predict(self, pages: list[Page], recurrence: list[Recurrence] | None) -> list[np.ndarray]:
-        """Probability rows of each page: pages with DOM facts go to the HTML model if any."""
+    def _predict(
+        self, pages: list[Page], recurrence: list[Recurrence] | None
+    ) -> tuple[list[np.ndarray], list[LineClassifier]]:
+        """Probability rows of each page and the model that gave them: pages with DOM facts
+        go to the HTML model if any."""
         html = self.html_model
         groups: list[tuple[LineClassifier, list[int]]] = []
         if html is None:
@@ -202,9 +205,12 @@ class Scorer:
             groups.append((self.model, [k for k, d in enumerate(has_dom) if not d]))
             groups.append((html, [k for k, d in enumerate(has_dom) if d]))
         out: list[np.ndarray] = [np.zeros((0, len(LABELS)))] * len(pages)
+        models = [self.model] * len(pages)
         for model, members in groups:
             if not members:
                 continue
+            for k in members:
+                models[k] = model
             chosen = [pages[k] for k in members]
             rec = [recurrence[k] for k in members] if recurrence is not None else None
             proba = model.predict_proba(chosen, rec)
@@ -212,10 +218,14 @@ class Scorer:
             for k in members:
                 out[k] = proba[start : start + len(pages[k].lines)]
                 start += len(pages[k].lines)
-        return out
+        return out, models
 
     def _page_result(
-        self, page: Page, rows: np.ndarray, lookup: TemplateLookup | None
+        self,
+        page: Page,
+        rows: np.ndarray,
+        lookup: TemplateLookup | None,
+        model: LineClassifier,
     ) -> PageResult:
         rows = rows.copy()
         decided = np.zeros(len(rows), dtype=bool)
@@ -223,13 +233,13 @@ class Scorer:
         if lookup is not None and self.templates is not None and len(rows):
             shares = lookup.shares
             # template lines inside the model's article span stay the model's (template.py)
-            model_article = rows.argmax(axis=1) == LABELS.index(Label.ARTICLE)
+            model_article = model.decide(rows) == LABELS.index(Label.ARTICLE)
             decided = lookup.template_mask(self.templates.config, model_article)
             if decided.any():
                 # a line on most of the site's pages is template: never article or title
                 rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
                 rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
-        best = rows.argmax(axis=1).tolist() if len(rows) else []
+        best = model.decide(rows).tolist() if len(rows) else []  # argmax, or the article bias
         shares_of = repeat(None) if shares is None else shares.tolist()
         decided_of = map(_DECIDED_BY.__getitem__, decided.tolist())
         lines = tuple(

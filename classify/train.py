@@ -20,9 +20,12 @@ from classify.evaluate import (
     ArticleF1,
     LineReport,
     PageScore,
+    ReliabilityBin,
     c4_keep,
     expected_calibration_error,
+    format_reliability,
     page_score,
+    reliability,
 )
 from classify.features import Recurrence
 from classify.model import LineClassifier, ModelConfig
@@ -89,11 +92,14 @@ class Evaluation:
     seconds: float
     template_decided: int = 0
     template_article: int = 0
+    reliability: tuple[ReliabilityBin, ...] = ()
 
     def format(self, title: str = "") -> str:
         out = [title] if title else []
         out.append(self.lines.format())
         out.append(f"calibration: expected calibration error {self.ece:.3f}")
+        if self.reliability:
+            out.append(format_reliability(self.reliability))
         out.append("")
         out.append(f"page-level article F1 on {self.pages} pages (word 4-gram shingles):")
         out.append(f"{'system':<10} {'precision':>9} {'recall':>7} {'f1':>6}")
@@ -127,6 +133,7 @@ class Evaluation:
             "c4_article_f1": asdict(self.c4),
             "keep_all_article_f1": asdict(self.keep_all),
             "ece": self.ece,
+            "reliability": [asdict(b) for b in self.reliability],
         }
 
 
@@ -174,6 +181,7 @@ def evaluate(
         c4=ArticleF1.of(c4),
         c4_lines=LineReport.of(gold, c4_pred),
         ece=expected_calibration_error(proba, gold_idx),
+        reliability=tuple(reliability(proba, gold_idx)),
         pages=len(samples),
         seconds=seconds,
         template_decided=sum(
@@ -243,14 +251,24 @@ def train_and_save(
         f"{sum(len(s.labels) for s in samples)} lines in {fit_seconds:.0f} s"
     ]
     scores: dict[str, Any] = {}
-    if held:
-        evaluation = evaluate(model, held, keep_dom=keep_dom)
-        scores["heldout"] = evaluation.scores()
-        report.append(evaluation.format(f"\n== held-out samples ({', '.join(heldout)}) =="))
-    if held_synth:
-        evaluation = evaluate(model, held_synth)
-        scores["heldout_synth"] = evaluation.scores()
-        report.append(evaluation.format("\n== held-out generated content-farm sites =="))
+    for name, part, dom in (("heldout", held, keep_dom), ("heldout_synth", held_synth, False)):
+        if not part:
+            continue
+        evaluation = evaluate(model, part, keep_dom=dom)
+        raw = evaluate(model.uncalibrated(), part, keep_dom=dom)
+        scores[name] = evaluation.scores()
+        scores[name]["uncalibrated"] = {"ece": raw.ece, "article_f1": asdict(raw.article_f1)}
+        title = (
+            f"held-out samples ({', '.join(heldout)})"
+            if name == "heldout"
+            else "held-out generated content-farm sites"
+        )
+        report.append(evaluation.format(f"\n== {title} =="))
+        report.append(
+            f"without calibration (and article bias): expected calibration error {raw.ece:.3f}, "
+            f"page-level article F1 {raw.article_f1.f1:.3f}"
+        )
+    report.append(f"\ncalibration on out-of-fold training rows: {_calibration_line(model)}")
     counts = {label.value: sum(s.labels.count(label) for s in samples) for label in LABELS}
     save_model(
         model,
@@ -272,11 +290,30 @@ def train_and_save(
                 "seconds": round(fit_seconds, 1),
             },
             "config": asdict(config or ModelConfig()),
+            "calibration": model.calibration_report_,
             "scores": scores,
         },
     )
     report.append(f"\nwrote {output} and {Path(output).with_suffix('.json').name}")
     return "\n".join(report)
+
+
+def _calibration_line(model: LineClassifier) -> str:
+    rep = model.calibration_report_
+    if rep["kind"] == "none" and "article_bias" not in rep:
+        return "none"
+    out = (
+        f"{rep['kind']}, expected calibration error {rep['oof_ece_before']:.3f} -> "
+        f"{rep['oof_ece_after']:.3f}, log loss {rep['oof_log_loss_before']:.3f} -> "
+        f"{rep['oof_log_loss_after']:.3f} ({rep['lines']} lines)"
+    )
+    if "article_bias" in rep:
+        table = rep["oof_page_f1_by_bias"]
+        out += (
+            f"; article bias {rep['article_bias']:+.1f} (page F1 {table['+0.0']:.4f} -> "
+            f"{max(table.values()):.4f})"
+        )
+    return out
 
 
 def evaluate_model(

@@ -54,7 +54,9 @@ def test_predict_proba_matches_the_stacked_matrix_reference() -> None:
     x, words, batch, lay = model._stage1_input(pages, None)  # the matrix training stacks
     p1 = model._full_proba(model.stage1_, x.astype(np.float64))
     ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
-    want = model._full_proba(model.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
+    raw = model._full_proba(model.stage2_, sp.hstack([x, sp.csr_matrix(ctx)], format="csr"))
+    assert model.calibration_coef_ is not None  # the default: calibrated
+    want = model._calibrated(np.log(raw), batch.page_of, len(pages))
     assert got.shape == want.shape == (sum(len(p.lines) for p in pages), len(LABELS))
     assert np.abs(got - want).max() < 1e-9
     assert model.predict_proba(pages[:0]).shape == (0, len(LABELS))
