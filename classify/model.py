@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import operator
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -518,6 +518,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed epoch budget
             return self._fit(pages, labels, recurrence, page_weights)
 
+    def _fold_models(
+        self,
+        c: float,
+        x: sp.csr_matrix,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    ) -> Iterator[tuple[LogisticRegression, np.ndarray]]:
+        """Per site fold, a model fitted on the other folds and the fold's rows."""
+        for train_idx, test_idx in splits:
+            sample_weight = None if weights is None else weights[train_idx]
+            yield self._lr(c).fit(x[train_idx], y[train_idx], sample_weight=sample_weight), test_idx
+
     def _fit(
         self,
         pages: Sequence[Page],
@@ -560,14 +573,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         oof = np.zeros((len(y), len(LABELS)))
         folds = min(cfg.folds, n_groups)
         splits = list(GroupKFold(n_splits=folds).split(x, y, groups)) if folds >= 2 else []
-        for train_idx, test_idx in splits:
-            model = self._lr(cfg.c_stage1)
-            model.fit(
-                x[train_idx],
-                y[train_idx],
-                sample_weight=None if weights is None else weights[train_idx],
-            )
-            oof[test_idx] = self._full_proba(model, x[test_idx])
+        for model, rows in self._fold_models(cfg.c_stage1, x, y, weights, splits):
+            oof[rows] = self._full_proba(model, x[rows])
         self.stage1_ = self._lr(cfg.c_stage1).fit(x, y, sample_weight=weights)
         if not splits:
             oof = self._full_proba(self.stage1_, x)
@@ -582,14 +589,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if splits and (cfg.calibration != "none" or cfg.article_bias):
             # stage 2 out of fold too (the same site folds): what it says on unseen sites
             oof2 = np.zeros((len(y), len(LABELS)))
-            for train_idx, test_idx in splits:
-                model = self._lr(cfg.c_stage2)
-                model.fit(
-                    x2[train_idx],
-                    y[train_idx],
-                    sample_weight=None if weights is None else weights[train_idx],
-                )
-                oof2[test_idx] = _log_probabilities(model, model.decision_function(x2[test_idx]))
+            for model, rows in self._fold_models(cfg.c_stage2, x2, y, weights, splits):
+                oof2[rows] = _log_probabilities(model, model.decision_function(x2[rows]))
             self._fit_decision(oof2, y, batch, len(pages), cfg, per_line)
         self.stage2_ = self._lr(cfg.c_stage2).fit(x2, y, sample_weight=weights)
         for model in (self.stage1_, self.stage2_):
