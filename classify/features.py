@@ -40,13 +40,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
 from classify.dom import DomFeaturizer
-from classify.records import DomFacts, Page
+from classify.records import CLOSERS, TERMINAL_PUNCT, DomFacts, Page
 
 Matrix: TypeAlias = sp.csr_matrix
 
 WORD_TEXT_CHARS_DEFAULT = 2000  # longer lines add nothing to their word features but cost
-TERMINAL_PUNCT = frozenset(".!?。！？…")
-CLOSERS = "\"'”’)]»」』 "
 BULLETS = frozenset("-*•·▪►▶→»>–—◦●■□✓✔➤")
 SEPARATORS = frozenset("|»›>/·•:")
 HEADER_MAX_WORDS_DEFAULT = 5  # "Related", "Most read this week": short and unpunctuated
@@ -466,40 +464,55 @@ CONTAINER_NAMES = (
 )
 
 
+def _fact_columns(
+    facts: Sequence[DomFacts | None], names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: whether it has DOM facts, and the named fields as columns (zeros for lines
+    without facts). One C-level pass per field (``attrgetter``), not a Python loop per line."""
+    n = len(facts)
+    has = np.fromiter(map(operator.is_not, facts, repeat(None)), dtype=bool, count=n)
+    out = np.zeros((n, len(names)))
+    present = facts if has.all() else [d for d in facts if d is not None]
+    m = len(present)
+    if m:
+        rows = np.empty((m, len(names)))
+        for j, name in enumerate(names):
+            rows[:, j] = np.fromiter(map(operator.attrgetter(name), present), np.float64, m)
+        out[has] = rows
+    return has, out
+
+
+def _line_facts(pages: Sequence[Page]) -> list[DomFacts | None]:
+    return [line.dom for page in pages for line in page.lines]
+
+
 def main_container(pages: Sequence[Page]) -> tuple[np.ndarray, np.ndarray]:
     """Each line's ``DomFacts.main_position`` and ``main_share`` (0 without DOM facts),
     pages concatenated."""
-    facts = [ln.dom for page in pages for ln in page.lines]
-    position = np.fromiter((0 if d is None else d.main_position for d in facts), dtype=np.int64)
-    share = np.fromiter((0.0 if d is None else d.main_share for d in facts), dtype=np.float64)
-    return position, share
+    _, cols = _fact_columns(_line_facts(pages), ("main_position", "main_share"))
+    return cols[:, 0].astype(np.int64), cols[:, 1]
+
+
+_CONTAINER_FIELDS = (
+    "main_position",
+    "prose_block",
+    "prose_parent",
+    "prose_up3",
+    "parent_prose_density",
+    "main_share",
+    "main_link_density",
+)
 
 
 def container_block(pages: Sequence[Page]) -> np.ndarray:
     """Columns :data:`CONTAINER_NAMES`: where each line sits relative to the page's main
     prose container (see :func:`classify.render.container_facts`); zero without DOM facts."""
-    facts = [line.dom for page in pages for line in page.lines]
-    out = np.zeros((len(facts), len(CONTAINER_NAMES)))
-    if not facts:
+    has, fields = _fact_columns(_line_facts(pages), _CONTAINER_FIELDS)
+    out = np.zeros((len(has), len(CONTAINER_NAMES)))
+    if not len(has):
         return out
-    raw = np.array(
-        [
-            (
-                1.0,
-                d.main_position,
-                d.prose_block,
-                d.prose_parent,
-                d.prose_up3,
-                d.parent_prose_density,
-                d.main_share,
-                d.main_link_density,
-            )
-            if d is not None
-            else (0.0,) * 8
-            for d in facts
-        ]
-    )
-    has, position = raw[:, 0] > 0, raw[:, 1]
+    raw = np.column_stack([has.astype(np.float64), fields])
+    position = raw[:, 1]
     inside = position == 2
     out[:, 0] = has & (position == 0)
     out[:, 1] = position == 1
@@ -693,21 +706,10 @@ _DOM_FIELDS = ("link_density", "in_chrome", "in_list", "in_heading", "in_table",
 
 def _dom_block(facts: Sequence[DomFacts | None]) -> np.ndarray:
     """Dense DOM columns of each line: has facts, link density, in chrome / list / heading /
-    table, depth (capped at 40, over 40); zeros for lines without facts. One C-level pass
-    per field (``attrgetter``), not a Python loop per line."""
-    out = np.zeros((len(facts), 1 + len(_DOM_FIELDS)))
-    has = np.fromiter(map(operator.is_not, facts, repeat(None)), dtype=bool, count=len(facts))
-    present = [d for d in facts if d is not None] if not has.all() else facts
-    m = len(present)
-    if m == 0:
-        return out
-    rows = np.empty((m, 1 + len(_DOM_FIELDS)))
-    rows[:, 0] = 1.0
-    for j, name in enumerate(_DOM_FIELDS, start=1):
-        rows[:, j] = np.fromiter(map(operator.attrgetter(name), present), dtype=np.float64, count=m)
-    rows[:, -1] = np.minimum(rows[:, -1], 40.0) / 40.0
-    out[has] = rows
-    return out
+    table, depth (capped at 40, over 40); zeros for lines without facts."""
+    has, fields = _fact_columns(facts, _DOM_FIELDS)
+    fields[:, -1] = np.minimum(fields[:, -1], 40.0) / 40.0
+    return np.column_stack([has.astype(np.float64), fields])
 
 
 class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]

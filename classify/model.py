@@ -39,8 +39,6 @@ from sklearn.utils.extmath import softmax
 
 from classify.evaluate import expected_calibration_error
 from classify.features import (
-    CLOSERS,
-    TERMINAL_PUNCT,
     FeatureConfig,
     LineFeaturizer,
     Recurrence,
@@ -52,7 +50,7 @@ from classify.features import (
     shift_rows,
     window_mean,
 )
-from classify.records import LABELS, Label, Page
+from classify.records import CLOSERS, LABELS, PROSE_MIN_WORDS, TERMINAL_PUNCT, Label, Page
 
 RANDOM_STATE_DEFAULT = 0
 LENGTH_WEIGHT_DEFAULT = True  # page F1 counts words, so long lines should weigh more
@@ -121,7 +119,6 @@ def _context_block(
     )
 
 
-PROSE_MIN_WORDS_DEFAULT = 10  # a story paragraph: this many words and terminal punctuation
 HEADLINE_WORDS_DEFAULT = (3, 25)  # a headline-like line: this many words, no terminal punctuation
 TOP_LINES_DEFAULT = 25  # where a page's title and its glued breadcrumb are looked for
 FAR_DEFAULT = 50  # distance (lines) standing for "no prose line on this side"
@@ -236,7 +233,7 @@ def layout(batch: _Batch, n_words: np.ndarray, n_pages: int) -> Layout:
     stripped = map(str.rstrip, texts, repeat(CLOSERS))
     last = map(operator.getitem, stripped, repeat(slice(-1, None)))
     terminal = np.fromiter(map(TERMINAL_PUNCT.__contains__, last), dtype=bool, count=n)
-    prose = terminal & (n_words >= PROSE_MIN_WORDS_DEFAULT)
+    prose = terminal & (n_words >= PROSE_MIN_WORDS)
     lo_words, hi_words = HEADLINE_WORDS_DEFAULT
     headline = ~terminal & (n_words >= lo_words) & (n_words <= hi_words)
     before, after = _mass_around(prose * np.minimum(n_words, 60.0), page_of, n_pages)
@@ -578,9 +575,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.stage1_ = self._lr(cfg.c_stage1).fit(x, y, sample_weight=weights)
         if not splits:
             oof = self._full_proba(self.stage1_, x)
-        ctx = _context_block(oof, words, batch.page_of, len(pages), lay)
-        if getattr(self.featurizer_, "container_", False):
-            ctx = np.hstack([ctx, _container_context(oof, pages)])
+        ctx = self._stage2_context(oof, words, batch, pages, lay)
         x2 = sp.hstack([x, sp.csr_matrix(ctx)], format="csr")
         self.calibration_coef_: np.ndarray | None = None
         self.calibration_intercept_: np.ndarray | None = None
@@ -626,7 +621,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             for w in np.unique(page_weight).tolist():
                 by_weight[f"page weight {w:g}"] = page_weight == w
         report["oof_ece_by_calibration"] = by_kind = {}
-        for kind in ("none", cfg.calibration):  # the others: train with --calibration KIND
+        for kind in dict.fromkeys(("none", cfg.calibration)):  # others: --calibration KIND
             if kind == "none":
                 self.calibration_coef_ = self.calibration_intercept_ = None
             else:
@@ -639,7 +634,6 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             by_kind[kind] = {
                 name: expected_calibration_error(proba[m], y[m]) for name, m in by_weight.items()
             }
-        proba = self._calibrated(log_proba, page_of, n_pages)
         report["oof_ece_after"] = expected_calibration_error(proba, y)
         report["oof_log_loss_after"] = _log_loss(proba, y)
         if cfg.article_bias:
@@ -688,6 +682,21 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         x = sp.hstack([x, sp.csr_matrix(lay.features)], format="csr", dtype=np.float32)
         return x, words, batch, lay
 
+    def _stage2_context(
+        self,
+        proba: np.ndarray,
+        words: sp.csr_matrix,
+        batch: _Batch,
+        pages: Sequence[Page],
+        lay: Layout,
+    ) -> np.ndarray:
+        """Stage 2's columns beyond stage 1's: context from stage-1 probabilities ``proba``,
+        and the main container's when the featurizer has container facts."""
+        ctx = _context_block(proba, words, batch.page_of, len(pages), lay)
+        if getattr(self.featurizer_, "container_", False):
+            ctx = np.hstack([ctx, _container_context(proba, pages)])
+        return ctx
+
     @staticmethod
     def _full_proba(model: LogisticRegression, x: sp.csr_matrix) -> np.ndarray:
         """Probabilities with a column for every label, even if a fold lacked one."""
@@ -707,9 +716,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         widths = [b.shape[1] for b in blocks]
         scores = _block_scores(blocks, self._block_weights(widths))
         p1 = _probabilities(self.stage1_, scores[:, :k] + self.stage1_.intercept_)
-        ctx = _context_block(p1, words, batch.page_of, len(pages), lay)
-        if getattr(self.featurizer_, "container_", False):
-            ctx = np.hstack([ctx, _container_context(p1, pages)])
+        ctx = self._stage2_context(p1, words, batch, pages, lay)
         ctx_weights = self.stage2_.coef_[:, sum(widths) :].T.astype(np.float64)
         stage2 = scores[:, k:] + _block_scores([ctx], [ctx_weights]) + self.stage2_.intercept_
         return self._calibrated(_log_probabilities(self.stage2_, stage2), batch.page_of, len(pages))

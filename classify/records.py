@@ -22,6 +22,14 @@ class Label(StrEnum):
 
 LABELS: tuple[Label, ...] = tuple(Label)
 
+TERMINAL_PUNCT = frozenset(".!?。！？…")
+"""Characters that end a sentence."""
+CLOSERS = "\"'”’)]»」』 "
+"""Closing quotes and brackets (and spaces) stripped before looking for ``TERMINAL_PUNCT``."""
+PROSE_MIN_WORDS = 10
+"""A prose line, a story paragraph: at least this many words and terminal punctuation
+(the model's page layout and the renderer's main-container pass use the same rule)."""
+
 
 class DecidedBy(StrEnum):
     """What decided a line's label."""

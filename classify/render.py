@@ -50,7 +50,16 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from classify.records import DomFacts, Line, Page, make_line, with_container
+from classify.records import (
+    CLOSERS,
+    PROSE_MIN_WORDS,
+    TERMINAL_PUNCT,
+    DomFacts,
+    Line,
+    Page,
+    make_line,
+    with_container,
+)
 
 _PATH_TAGS_DEFAULT = 6
 """Tags kept in ``tag_path``: deeper ancestors add little but length."""
@@ -575,13 +584,9 @@ class _Walk:
                 out.append(make_line(text, facts))
 
 
-_PROSE_MIN_WORDS_DEFAULT = 10
-"""A prose text: at least this many words and terminal punctuation (as the model's layout)."""
 _MAIN_SHARE_DEFAULT = 0.5
 """The main container holds more than this share of the page's prose (so candidates nest:
 the deepest one is the main container)."""
-_PROSE_END = frozenset(".!?。！？…")
-_PROSE_CLOSERS = "\"'”’)]»」』 "
 
 _Span = tuple[etree._Element, int, int]
 
@@ -591,7 +596,7 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
 
     ``spans`` are (block element, first line, end line) of each text the walk wrote, in
     document order (all lines of a span share one :class:`DomFacts`). A span is prose when
-    it has at least :data:`_PROSE_MIN_WORDS_DEFAULT` words and ends in terminal
+    it has at least :data:`~classify.records.PROSE_MIN_WORDS` words and ends in terminal
     punctuation; its words count for its block and every ancestor. The *main container* is
     the deepest element that is an ancestor of a prose span's block and holds more than
     :data:`_MAIN_SHARE_DEFAULT` of the page's prose words. Each line then gets the shares
@@ -616,7 +621,7 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
             words = sum(line.text.count(" ") + 1 for line in lines[start:end])
             text = lines[end - 1].text
         n_words.append(words)
-        if words >= _PROSE_MIN_WORDS_DEFAULT and text.rstrip(_PROSE_CLOSERS)[-1:] in _PROSE_END:
+        if words >= PROSE_MIN_WORDS and text.rstrip(CLOSERS)[-1:] in TERMINAL_PUNCT:
             prose.append(words)
             total += words
         else:
