@@ -151,14 +151,17 @@ def reliability(proba: np.ndarray, gold: np.ndarray, bins: int = 10) -> list[Rel
     return out
 
 
+def calibration_error(table: Sequence[ReliabilityBin]) -> float:
+    """ECE from a reliability table: the lines-weighted mean gap of confidence and accuracy."""
+    lines = sum(b.lines for b in table)
+    if lines == 0:
+        return 0.0
+    return float(sum(b.lines * abs(b.confidence - b.accuracy) for b in table) / lines)
+
+
 def expected_calibration_error(proba: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
     """ECE of the top-label probability: how far confidence is from accuracy, by bin."""
-    if len(gold) == 0:
-        return 0.0
-    return float(
-        sum(b.lines * abs(b.confidence - b.accuracy) for b in reliability(proba, gold, bins))
-        / len(gold)
-    )
+    return calibration_error(reliability(proba, gold, bins))
 
 
 def format_reliability(table: Sequence[ReliabilityBin]) -> str:

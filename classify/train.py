@@ -22,7 +22,7 @@ from classify.evaluate import (
     PageScore,
     ReliabilityBin,
     c4_keep,
-    expected_calibration_error,
+    calibration_error,
     format_reliability,
     page_score,
     reliability,
@@ -174,14 +174,15 @@ def evaluate(
         keep.append(page_score("\n".join(texts), truth))
         c4_pred.extend(Label.ARTICLE if m else Label.BOILERPLATE for m in c4_mask)
     gold_idx = np.array([LABELS.index(g) for g in gold], dtype=np.int64)
+    table = tuple(reliability(proba, gold_idx))
     return Evaluation(
         lines=LineReport.of(gold, predicted),
         article_f1=ArticleF1.of(ours),
         keep_all=ArticleF1.of(keep),
         c4=ArticleF1.of(c4),
         c4_lines=LineReport.of(gold, c4_pred),
-        ece=expected_calibration_error(proba, gold_idx),
-        reliability=tuple(reliability(proba, gold_idx)),
+        ece=calibration_error(table),
+        reliability=table,
         pages=len(samples),
         seconds=seconds,
         template_decided=sum(
