@@ -32,8 +32,8 @@ Rules:
   :class:`RenderError` if even that is cut.
 
 Speed: the open blocks are parallel stacks, pushed and popped inline; path, class tokens
-and facts are computed only for blocks that hold a line, memoised per page (class strings,
-token merges) and identical :class:`~classify.records.DomFacts` are one shared object. On
+and facts are computed only for blocks that hold a line, memoised per page (each class
+string's own tokens) and identical :class:`~classify.records.DomFacts` are one shared object. On
 the held-out corpus pages (187 kB of HTML on average) the lxml parse is about a third of
 the time, the C passes a sixth, the walk with its facts the rest. A libxslt pass that
 writes the marked text stream in C was tried and was slower (its per-element template
