@@ -294,7 +294,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classify.model import ModelConfig
     from classify.train import FARM_WEIGHT_DEFAULT, train_and_save
 
-    config = ModelConfig(article_bias=args.article_bias)
+    config = ModelConfig(decoding=args.decoding)
     if args.max_iter is not None:
         config = replace(config, max_iter=args.max_iter)
     if args.calibration is not None:
@@ -456,10 +456,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: ModelConfig.calibration)",
     )
     train.add_argument(
-        "--article-bias",
-        action="store_true",
-        help="choose a bias on the article log-probability for page-level article F1 "
-        "on the out-of-fold training rows, and decide with it",
+        "--decoding",
+        choices=("sequence", "argmax"),  # classify.model.DECODINGS (not imported at start-up)
+        default="sequence",
+        help="sequence: decide each page's labels as its most probable label sequence "
+        "(strength chosen on the out-of-fold training rows); argmax: line by line",
     )
     train.set_defaults(func=cmd_train)
 

@@ -180,16 +180,51 @@ class Scorer:
             else None  # TemplateConfig.recurrence_features: decisions only
         )
         rows_of, models_of = self._predict(pages, recurrence)
+        labels_of = self._decide(rows_of, models_of)
+        decided_of = [np.zeros(len(rows), dtype=bool) for rows in rows_of]
+        if lookups is not None and self.templates is not None:
+            for k, lookup in enumerate(lookups):
+                if not len(rows_of[k]):
+                    continue
+                # template lines inside the model's article span stay the model's (template.py)
+                model_article = labels_of[k] == LABELS.index(Label.ARTICLE)
+                decided_of[k] = decided = lookup.template_mask(self.templates.config, model_article)
+                if decided.any():
+                    # a line on most of the site's pages is template: never article or title
+                    rows = rows_of[k] = rows_of[k].copy()
+                    rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
+                    rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
+            if any(d.any() for d in decided_of):
+                labels_of = self._decide(rows_of, models_of)
+        results = [
+            self._page_result(
+                page,
+                rows_of[k],
+                labels_of[k],
+                decided_of[k],
+                lookups[k].shares if lookups is not None else None,
+            )
+            for k, page in enumerate(pages)
+        ]
         headline_model = self.headline_model
-        results = []
-        for k, page in enumerate(pages):
-            lookup = lookups[k] if lookups is not None else None
-            results.append(self._page_result(page, rows_of[k], lookup, models_of[k]))
         if headline_model is not None:
             results = self._add_clickbait(results, headline_model)
         return [
             self._with_verdict(r, lookups[k] if lookups else None) for k, r in enumerate(results)
         ]
+
+    @staticmethod
+    def _decide(rows_of: list[np.ndarray], models_of: list[LineClassifier]) -> list[np.ndarray]:
+        """Each page's label indices, decided by its model over all of the batch's pages that
+        model scored at once (a sequence decoding runs the pages side by side)."""
+        out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(rows_of)
+        for model in {id(m): m for m in models_of}.values():
+            members = [k for k, m in enumerate(models_of) if m is model]
+            lengths = [len(rows_of[k]) for k in members]
+            decided = model.decide(np.vstack([rows_of[k] for k in members]), lengths)
+            for k, part in zip(members, np.split(decided, np.cumsum(lengths)[:-1]), strict=True):
+                out[k] = part
+        return out
 
     def _predict(
         self, pages: list[Page], recurrence: list[Recurrence] | None
@@ -220,35 +255,22 @@ class Scorer:
                 start += len(pages[k].lines)
         return out, models
 
+    @staticmethod
     def _page_result(
-        self,
         page: Page,
         rows: np.ndarray,
-        lookup: TemplateLookup | None,
-        model: LineClassifier,
+        labels: np.ndarray,
+        decided: np.ndarray,
+        shares: np.ndarray | None,
     ) -> PageResult:
-        rows = rows.copy()
-        decided = np.zeros(len(rows), dtype=bool)
-        shares: np.ndarray | None = None
-        if lookup is not None and self.templates is not None and len(rows):
-            shares = lookup.shares
-            # template lines inside the model's article span stay the model's (template.py)
-            model_article = model.decide(rows) == LABELS.index(Label.ARTICLE)
-            decided = lookup.template_mask(self.templates.config, model_article)
-            if decided.any():
-                # a line on most of the site's pages is template: never article or title
-                rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
-                rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
-        best = model.decide(rows).tolist() if len(rows) else []  # argmax, or the article bias
         shares_of = repeat(None) if shares is None else shares.tolist()
-        decided_of = map(_DECIDED_BY.__getitem__, decided.tolist())
         lines = tuple(
             map(
                 make_line_result,
                 [line.text for line in page.lines],
-                map(LABELS.__getitem__, best),
+                map(LABELS.__getitem__, labels.tolist()),
                 _probability_maps(rows),
-                decided_of,
+                map(_DECIDED_BY.__getitem__, decided.tolist()),
                 repeat(None),
                 shares_of,
             )

@@ -301,18 +301,19 @@ def train_and_save(
 
 def _calibration_line(model: LineClassifier) -> str:
     rep = model.calibration_report_
-    if rep["kind"] == "none" and "article_bias" not in rep:
+    if rep["kind"] == "none" and "sequence_strength" not in rep:
         return "none"
     out = (
         f"{rep['kind']}, expected calibration error {rep['oof_ece_before']:.3f} -> "
         f"{rep['oof_ece_after']:.3f}, log loss {rep['oof_log_loss_before']:.3f} -> "
         f"{rep['oof_log_loss_after']:.3f} ({rep['lines']} lines)"
     )
-    if "article_bias" in rep:
-        table = rep["oof_page_f1_by_bias"]
+    if "sequence_strength" in rep:
+        table = rep["oof_page_f1_by_strength"]
         out += (
-            f"; article bias {rep['article_bias']:+.1f} (page F1 {table['+0.0']:.4f} -> "
-            f"{max(table.values()):.4f})"
+            f"; sequence decoding at strength {rep['sequence_strength']:.2f} (out-of-fold page F1 "
+            + ", ".join(f"{k}: {v:.4f}" for k, v in table.items())
+            + ")"
         )
     return out
 

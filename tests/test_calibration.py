@@ -1,14 +1,22 @@
-"""Calibration of the line model and decisions from its probabilities."""
+"""Calibration of the line model and decisions from its probabilities (sequence decoding)."""
 
 from __future__ import annotations
 
+import itertools
 import pickle
 
 import numpy as np
 import pytest
 
 from classify.evaluate import expected_calibration_error, reliability
-from classify.model import LineClassifier, ModelConfig, _page_article_f1
+from classify.model import (
+    LineClassifier,
+    ModelConfig,
+    _page_article_f1,
+    _transitions,
+    _viterbi_side_by_side,
+    viterbi,
+)
 from classify.records import LABELS, Line, Page
 
 
@@ -35,7 +43,7 @@ def _gold(samples: list) -> np.ndarray:  # type: ignore[type-arg]
 
 @pytest.fixture(scope="module")
 def calibrated(train_samples: list) -> LineClassifier:  # type: ignore[type-arg]
-    return _fit(_split(train_samples)[0], article_bias=True)
+    return _fit(_split(train_samples)[0])
 
 
 def test_calibration_lowers_the_error_on_sites_not_trained_on(
@@ -77,29 +85,91 @@ def test_calibration_is_deterministic_and_pickles(
 ) -> None:
     train, held = _split(train_samples)
     pages = [s.page for s in held]
-    again = _fit(train, article_bias=True)
+    again = _fit(train)
     assert np.array_equal(again.calibration_coef_, calibrated.calibration_coef_)  # type: ignore[arg-type]
-    assert again.article_bias_ == calibrated.article_bias_
+    assert again.sequence_strength_ == calibrated.sequence_strength_
     assert np.array_equal(again.predict_proba(pages), calibrated.predict_proba(pages))
     loaded = pickle.loads(pickle.dumps(calibrated))
     assert np.array_equal(loaded.predict_proba(pages), calibrated.predict_proba(pages))
-    assert loaded.article_bias_ == calibrated.article_bias_
+    assert loaded.sequence_strength_ == calibrated.sequence_strength_
+    assert np.array_equal(loaded.predict(pages), calibrated.predict(pages))
 
 
-def test_article_bias_moves_decisions_not_probabilities(calibrated: LineClassifier) -> None:
-    proba = np.array([[0.4, 0.0, 0.6, 0.0], [0.1, 0.0, 0.0, 0.9]])
+def _brute_force(emit: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list[int]:
+    """The best label sequence by trying every one (small pages only)."""
+    k = emit.shape[1]
+
+    def score(seq: tuple[int, ...]) -> float:
+        total = start[seq[0]] + emit[0, seq[0]]
+        for i in range(1, len(seq)):
+            total += trans[seq[i - 1], seq[i]] + emit[i, seq[i]]
+        return float(total)
+
+    return list(max(itertools.product(range(k), repeat=len(emit)), key=score))
+
+
+@pytest.mark.parametrize("pages", [7, 40])  # page by page; side by side (many pages)
+def test_viterbi_finds_the_best_sequence_of_every_page(pages: int) -> None:
+    rng = np.random.default_rng(pages)
+    lengths = [0, 1, 6, *rng.integers(0, 7, size=pages - 3).tolist()]
+    emit = np.log(rng.dirichlet(np.ones(4), size=sum(lengths)))
+    trans = np.log(rng.dirichlet(np.ones(4), size=4))
+    start = np.log(rng.dirichlet(np.ones(4)))
+    got = viterbi(emit, lengths, trans, start)
+    offsets = np.cumsum([0, *lengths])
+    for a, b in itertools.pairwise(offsets.tolist()):
+        if b > a:
+            assert got[a:b].tolist() == _brute_force(emit[a:b], trans, start)
+    # no transitions: every line its own argmax
+    assert np.array_equal(viterbi(emit, lengths, trans * 0, start * 0), emit.argmax(axis=1))
+    with pytest.raises(ValueError, match="page lengths"):
+        viterbi(emit, [3], trans, start)
+
+
+def test_both_ways_of_decoding_agree_on_real_sized_pages() -> None:
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(0, 300, size=50)
+    emit = np.log(rng.dirichlet(np.full(4, 0.3), size=int(lengths.sum())))
+    trans = np.log(rng.dirichlet(np.ones(4), size=4))
+    start = np.log(rng.dirichlet(np.ones(4)))
+    together = _viterbi_side_by_side(emit, lengths, trans, start)
+    offsets = np.cumsum([0, *lengths.tolist()])
+    alone = [viterbi(emit[a:b], [b - a], trans, start) for a, b in itertools.pairwise(offsets)]
+    assert np.array_equal(together, np.concatenate(alone))
+
+
+def test_transitions_are_counted_within_pages() -> None:
+    y = np.array([0, 0, 2, 3, 3])
+    page_of = np.array([0, 0, 0, 1, 1])
+    log_trans, log_start = _transitions(y, page_of)
+    trans = np.exp(log_trans)
+    assert np.allclose(trans.sum(axis=1), 1.0)
+    # the 2 -> 3 step crosses pages and is not counted: (1 + 0) / (4 + 0) smoothed
+    assert trans[2, 3] == pytest.approx(1 / 4)
+    assert trans[0, 2] == pytest.approx(2 / 6)
+    assert np.exp(log_start)[[0, 3]] == pytest.approx([2 / 6, 2 / 6])
+
+
+def test_sequence_decoding_moves_decisions_not_probabilities(calibrated: LineClassifier) -> None:
+    table = calibrated.calibration_report_["oof_page_f1_by_strength"]
+    assert table[f"{calibrated.sequence_strength_:.2f}"] == max(table.values())
+    # a weak article line between sure link lines follows them once transitions count
+    proba = np.array([[0.0, 0.0, 0.95, 0.05], [0.5, 0.0, 0.45, 0.05], [0.0, 0.0, 0.95, 0.05]])
     model = calibrated.uncalibrated()
-    assert model.decide(proba).tolist() == [2, 3]
-    model.article_bias_ = 0.5  # exp(0.5) * 0.4 > 0.6, exp(0.5) * 0.1 < 0.9
-    assert model.decide(proba).tolist() == [0, 3]
-    assert proba[0, 0] == 0.4
-    table = calibrated.calibration_report_["oof_page_f1_by_bias"]
-    assert table[f"{calibrated.article_bias_:+.1f}"] == max(table.values())
+    assert model.decide(proba).tolist() == [2, 0, 2]
+    sticky = np.full((4, 4), 0.02) + np.eye(4) * 0.92
+    model.transitions_ = (np.log(sticky), np.log(np.full(4, 0.25)))
+    model.sequence_strength_ = 1.0
+    assert model.decide(proba).tolist() == [2, 2, 2]
+    assert proba[1, 0] == 0.5
+    # two pages side by side decide as each alone
+    both = model.decide(np.vstack([proba, proba[:1]]), [3, 1])
+    assert both.tolist() == [2, 2, 2, 2]
 
 
 def test_models_saved_before_calibration_still_predict(calibrated: LineClassifier) -> None:
     old = pickle.loads(pickle.dumps(calibrated))
-    for name in ("calibration_coef_", "calibration_intercept_", "article_bias_"):
+    for name in ("calibration_coef_", "calibration_intercept_", "sequence_strength_"):
         del old.__dict__[name]
     page = Page(id="p", lines=(Line("A short line"), Line("Another line of text here.")))
     want = calibrated.uncalibrated().predict_proba([page])
@@ -128,19 +198,28 @@ def test_reliability_table_bins_confidence_against_accuracy() -> None:
     assert expected_calibration_error(proba, gold) == pytest.approx((4 * 0.05 + 2 * 0.45) / 6)
 
 
-def test_the_scorer_decides_with_the_models_article_bias(
+def test_the_scorer_decides_with_the_models_sequence_decoding(
     calibrated: LineClassifier,
     train_samples: list,  # type: ignore[type-arg]
 ) -> None:
     from classify.scorer import ScoreConfig, Scorer
 
-    page = _split(train_samples)[1][0].page
-    model = calibrated.uncalibrated()
-    plain = Scorer(model, config=ScoreConfig(headlines=False)).score_page(page)
-    assert {line.label.value for line in plain.lines} != {"article"}
-    model.article_bias_ = 40.0  # every line's article probability wins
-    biased = Scorer(model, config=ScoreConfig(headlines=False)).score_page(page)
-    assert {line.label.value for line in biased.lines} == {"article"}
-    assert [line.probabilities for line in biased.lines] == [
-        line.probabilities for line in plain.lines
+    pages = [s.page for s in _split(train_samples)[1]]
+    model = pickle.loads(pickle.dumps(calibrated))
+    model.sequence_strength_ = 3.0  # strong enough to overrule some lines
+    scorer = Scorer(model, config=ScoreConfig(headlines=False, batch_size=4))
+    results = list(scorer.score_many(pages))
+    labels = [line.label.value for r in results for line in r.lines]
+    assert labels == model.predict(pages).tolist()
+    assert [line.label.value for line in scorer.score_page(pages[1]).lines] == [
+        line.label.value for line in results[1].lines
     ]
+    argmax = [
+        max(line.probabilities, key=line.probabilities.__getitem__).value
+        for r in results
+        for line in r.lines
+    ]
+    assert labels != argmax
+    model.sequence_strength_ = 0.0
+    plain = list(Scorer(model, config=ScoreConfig(headlines=False)).score_many(pages))
+    assert [line.label.value for r in plain for line in r.lines] == argmax
