@@ -395,7 +395,8 @@ CALIBRATIONS = ("page", "matrix", "temperature", "none")
 LOG_FLOOR = -30.0  # log-probability of a label a fold's model never saw
 CALIBRATION_C_DEFAULT = 1.0  # 20 weights over ~10^5 lines: barely regularised
 DECODINGS = ("sequence", "argmax")
-SEQUENCE_STRENGTHS_DEFAULT = (0.0, 0.25, 0.5, 0.75, 1.0)  # grid searched on out-of-fold rows
+SEQUENCE_STRENGTHS_DEFAULT = tuple(np.round(np.arange(0.0, 1.01, 0.1), 2).tolist())
+"""Strengths searched on the out-of-fold rows, each with and without the prior lift."""
 EMISSION_FLOOR = 1e-12  # probabilities below this count as this in the sequence decoding
 
 
@@ -463,9 +464,9 @@ def _page_article_f1(
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _transitions(y: np.ndarray, page_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log-probabilities of the label of a page's first line and of each label given the
-    line above's, counted on training pages (add-one smoothed)."""
+def _transitions(y: np.ndarray, page_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log-probabilities counted on training pages (add-one smoothed): of each label given
+    the line above's, of the label of a page's first line, and of each label overall."""
     k = len(LABELS)
     first = np.ones(k)
     if len(y):
@@ -474,7 +475,24 @@ def _transitions(y: np.ndarray, page_of: np.ndarray) -> tuple[np.ndarray, np.nda
     pairs = np.ones((k, k))
     same = page_of[1:] == page_of[:-1]
     np.add.at(pairs, (y[:-1][same], y[1:][same]), 1.0)
-    return np.log(pairs / pairs.sum(axis=1, keepdims=True)), np.log(first / first.sum())
+    prior = 1.0 + np.bincount(y, minlength=k)
+    return (
+        np.log(pairs / pairs.sum(axis=1, keepdims=True)),
+        np.log(first / first.sum()),
+        np.log(prior / prior.sum()),
+    )
+
+
+def _sequence_scores(
+    transitions: tuple[np.ndarray, np.ndarray, np.ndarray], strength: float, lift: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`viterbi` adds for a label after another and for a page's first label:
+    the log-probabilities times ``strength``; with ``lift``, less the label's overall
+    log-probability (the probabilities already hold the prior: the transition then adds only
+    how much likelier the label is after the one above than anywhere)."""
+    log_trans, log_start, log_prior = transitions
+    prior = log_prior if lift else np.zeros_like(log_prior)
+    return strength * (log_trans - prior), strength * (log_start - prior)
 
 
 SIDE_BY_SIDE_MIN_PAGES = 8
@@ -574,26 +592,30 @@ def _viterbi_side_by_side(
     return out
 
 
-def _choose_strength(
+def _choose_sequence(
     log_proba: np.ndarray,
     y: np.ndarray,
     n_tokens: np.ndarray,
     page_of: np.ndarray,
     n_pages: int,
-    transitions: tuple[np.ndarray, np.ndarray],
-) -> tuple[float, dict[str, float]]:
-    """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`) with the best page F1;
-    ties go to the weakest."""
+    transitions: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[float, bool, dict[str, float]]:
+    """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`) and lift with the best
+    page F1; ties go to the weakest, then to no lift."""
     a = LABELS.index(Label.ARTICLE)
     gold = y == a
     lengths = np.bincount(page_of, minlength=n_pages)
-    log_trans, log_start = transitions
-    table = {}
-    for strength in SEQUENCE_STRENGTHS_DEFAULT:
-        decided = viterbi(log_proba, lengths, strength * log_trans, strength * log_start)
-        table[f"{strength:.2f}"] = _page_article_f1(decided == a, gold, n_tokens, page_of, n_pages)
-    best = max(table.items(), key=lambda item: (round(item[1], 6), -float(item[0])))
-    return float(best[0]), table
+    table: dict[str, float] = {}
+    for lift in (False, True):
+        for strength in SEQUENCE_STRENGTHS_DEFAULT:
+            if lift and not strength:
+                continue
+            trans, start = _sequence_scores(transitions, strength, lift)
+            decided = viterbi(log_proba, lengths, trans, start)
+            key = f"{strength:.2f}{' lift' if lift else ''}"
+            table[key] = _page_article_f1(decided == a, gold, n_tokens, page_of, n_pages)
+    best = max(table, key=lambda k: (round(table[k], 6), -float(k.split()[0]), "lift" not in k))
+    return float(best.split()[0]), "lift" in best, table
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
@@ -710,6 +732,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.calibration_intercept_: np.ndarray | None = None
         self.transitions_ = _transitions(y, batch.page_of)
         self.sequence_strength_ = 0.0
+        self.sequence_lift_ = False
         self.calibration_report_: dict[str, Any] = {"kind": "none"}
         if splits and (cfg.calibration != "none" or cfg.decoding == "sequence"):
             # stage 2 out of fold too (the same site folds): what it says on unseen sites
@@ -769,10 +792,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if cfg.decoding == "sequence":
             n_tokens = np.fromiter(map(len, map(str.split, batch.texts)), np.float64, len(y))
             log_proba = np.log(np.maximum(proba, EMISSION_FLOOR))
-            self.sequence_strength_, table = _choose_strength(
+            self.sequence_strength_, self.sequence_lift_, table = _choose_sequence(
                 log_proba, y, n_tokens, batch.page_of, n_pages, self.transitions_
             )
             report["sequence_strength"] = self.sequence_strength_
+            report["sequence_lift"] = self.sequence_lift_
             report["oof_page_f1_by_strength"] = table
         self.calibration_report_ = report
 
@@ -804,12 +828,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not strength or not len(proba):
             decided: np.ndarray = proba.argmax(axis=1)
             return decided
-        log_trans, log_start = self.transitions_
+        trans, start = _sequence_scores(self.transitions_, strength, self.sequence_lift_)
         return viterbi(
             np.log(np.maximum(proba, EMISSION_FLOOR)),
             [len(proba)] if lengths is None else lengths,
-            strength * log_trans,
-            strength * log_start,
+            trans,
+            start,
         )
 
     def _stage1_input(

@@ -311,7 +311,8 @@ def _calibration_line(model: LineClassifier) -> str:
     if "sequence_strength" in rep:
         table = rep["oof_page_f1_by_strength"]
         out += (
-            f"; sequence decoding at strength {rep['sequence_strength']:.2f} (out-of-fold page F1 "
+            f"; sequence decoding at strength {rep['sequence_strength']:.2f}"
+            f"{' with the prior lift' if rep.get('sequence_lift') else ''} (out-of-fold page F1 "
             + ", ".join(f"{k}: {v:.4f}" for k, v in table.items())
             + ")"
         )

@@ -88,6 +88,7 @@ def test_calibration_is_deterministic_and_pickles(
     again = _fit(train)
     assert np.array_equal(again.calibration_coef_, calibrated.calibration_coef_)  # type: ignore[arg-type]
     assert again.sequence_strength_ == calibrated.sequence_strength_
+    assert again.sequence_lift_ == calibrated.sequence_lift_
     assert np.array_equal(again.predict_proba(pages), calibrated.predict_proba(pages))
     loaded = pickle.loads(pickle.dumps(calibrated))
     assert np.array_equal(loaded.predict_proba(pages), calibrated.predict_proba(pages))
@@ -141,8 +142,9 @@ def test_both_ways_of_decoding_agree_on_real_sized_pages() -> None:
 def test_transitions_are_counted_within_pages() -> None:
     y = np.array([0, 0, 2, 3, 3])
     page_of = np.array([0, 0, 0, 1, 1])
-    log_trans, log_start = _transitions(y, page_of)
+    log_trans, log_start, log_prior = _transitions(y, page_of)
     trans = np.exp(log_trans)
+    assert np.exp(log_prior) == pytest.approx([3 / 9, 1 / 9, 2 / 9, 3 / 9])
     assert np.allclose(trans.sum(axis=1), 1.0)
     # the 2 -> 3 step crosses pages and is not counted: (1 + 0) / (4 + 0) smoothed
     assert trans[2, 3] == pytest.approx(1 / 4)
@@ -152,13 +154,14 @@ def test_transitions_are_counted_within_pages() -> None:
 
 def test_sequence_decoding_moves_decisions_not_probabilities(calibrated: LineClassifier) -> None:
     table = calibrated.calibration_report_["oof_page_f1_by_strength"]
-    assert table[f"{calibrated.sequence_strength_:.2f}"] == max(table.values())
+    lift = " lift" if calibrated.sequence_lift_ else ""
+    assert table[f"{calibrated.sequence_strength_:.2f}{lift}"] == max(table.values())
     # a weak article line between sure link lines follows them once transitions count
     proba = np.array([[0.0, 0.0, 0.95, 0.05], [0.5, 0.0, 0.45, 0.05], [0.0, 0.0, 0.95, 0.05]])
     model = calibrated.uncalibrated()
     assert model.decide(proba).tolist() == [2, 0, 2]
     sticky = np.full((4, 4), 0.02) + np.eye(4) * 0.92
-    model.transitions_ = (np.log(sticky), np.log(np.full(4, 0.25)))
+    model.transitions_ = (np.log(sticky), np.log(np.full(4, 0.25)), np.log(np.full(4, 0.25)))
     model.sequence_strength_ = 1.0
     assert model.decide(proba).tolist() == [2, 2, 2]
     assert proba[1, 0] == 0.5
@@ -223,3 +226,15 @@ def test_the_scorer_decides_with_the_models_sequence_decoding(
     model.sequence_strength_ = 0.0
     plain = list(Scorer(model, config=ScoreConfig(headlines=False)).score_many(pages))
     assert [line.label.value for r in plain for line in r.lines] == argmax
+
+
+def test_the_prior_lift_takes_the_labels_base_rate_out_of_the_transitions() -> None:
+    from classify.model import _sequence_scores
+
+    log_trans = np.log(np.full((4, 4), 0.25))
+    log_prior = np.log(np.array([0.5, 0.1, 0.2, 0.2]))
+    transitions = (log_trans, log_prior, log_prior)
+    trans, start = _sequence_scores(transitions, 0.5, lift=False)
+    assert np.allclose(trans, 0.5 * log_trans) and np.allclose(start, 0.5 * log_prior)
+    trans, start = _sequence_scores(transitions, 0.5, lift=True)
+    assert np.allclose(trans, 0.5 * (log_trans - log_prior)) and np.allclose(start, 0.0)
