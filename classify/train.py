@@ -266,7 +266,7 @@ def train_and_save(
         )
         report.append(evaluation.format(f"\n== {title} =="))
         report.append(
-            f"without calibration (and article bias): expected calibration error {raw.ece:.3f}, "
+            f"without calibration and sequence decoding: expected calibration error {raw.ece:.3f}, "
             f"page-level article F1 {raw.article_f1.f1:.3f}"
         )
     report.append(f"\ncalibration on out-of-fold training rows: {_calibration_line(model)}")
