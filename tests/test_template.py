@@ -553,3 +553,24 @@ def test_config_of_older_index_files_gets_the_new_defaults() -> None:
     assert TemplateConfig.from_json(json.dumps(stored)) == TemplateConfig()
     with pytest.raises(ValueError, match="article_span_words"):
         TemplateConfig(article_span_words=-1)
+
+
+def test_short_body_lines_open_the_article_span_by_default() -> None:
+    # Product pages whose content is short lines (names, taglines): a recurring section
+    # header between two of them ("Description") is the content's own; chrome outside stays
+    # template. Lines under article_span_words ("In stock") do not open the span.
+    rng = random.Random(9)
+    pages = []
+    for k in range(8):
+        name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} opener kit".capitalize()
+        tagline = " ".join(rng.choice(WORDS) for _ in range(5)).capitalize() + "."
+        texts = ["Shop Deals Support", name, "In stock", "Description", tagline, "Privacy Terms"]
+        pages.append(Page(id=f"p{k}", lines=tuple(Line(t) for t in texts), site="s.example"))
+    index = TemplateIndex.build(pages)
+    lookup = index.lookup(pages[0])
+    assert lookup.shares.tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    model_article = np.array([0, 1, 1, 0, 1, 0], dtype=bool)
+    assert index.config.article_span_words == 4
+    assert lookup.template_mask(index.config, model_article).tolist() == [1, 0, 0, 0, 0, 1]
+    longer = TemplateConfig(article_span_words=6)  # the 4- and 5-word lines are not body
+    assert lookup.template_mask(longer, model_article).tolist() == [1, 0, 1, 1, 0, 1]
