@@ -24,7 +24,9 @@ all pages, for train-split sites (pages the model may have trained on) and for h
 3. Calibration sweeps of ``template_share`` x ``min_pages`` (decisions without the model's
    span rule) on data that is not evaluated on: generated sites built from the *train*
    corpus sites (another seed), and the train-split corpus sites.
-4. On the same two: the share of lines found on no other page of their site that are gold
+4. Span sweep: ``article_span_words`` on the same training-side data (generated train-part
+   sites; CleanPortalEval and WCXB train-split sites separately): decisions, precision, F1.
+5. On the same two: the share of lines found on no other page of their site that are gold
    article, which is what the recurrence features learn "does not recur" to mean.
 
 The model: ``--model PATH``, default the shipped ``classify/models/lines.joblib``; when that
@@ -63,6 +65,7 @@ from classify.train import gold_text, recurrence_of, text_only
 ROOT = Path(__file__).resolve().parent.parent
 SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.9)
 MIN_PAGES = (3, 5)
+SPAN_WORDS = (0, 1, 2, 3, 4, 6, 8, 12, 20)
 TARGET_PRECISION = 0.995
 
 
@@ -337,6 +340,41 @@ def sweep(samples: Sequence[LabelledPage]) -> list[SweepRow]:
     return rows
 
 
+def span_sweep(model: LineClassifier, samples: Sequence[LabelledPage]) -> None:
+    """Decisions and article F1 for each ``article_span_words`` (default config otherwise).
+
+    One model pass without an index gives each line's label; a line decided by the template
+    loses an article label and keeps any other (what :class:`Scorer` does), so each setting
+    costs no further model pass.
+    """
+    pages = [text_only(s.page) for s in samples]
+    index = TemplateIndex.build(pages)
+    plain = score(model, samples, None)
+    gold = [gold_text(s) for s in samples]
+    lookups = [index.lookup(p) for p in pages]
+    article = [np.array([ln.label is Label.ARTICLE for ln in r.lines], dtype=bool) for r in plain]
+    gold_article = [np.array([g is Label.ARTICLE for g in s.labels], dtype=bool) for s in samples]
+    without = ArticleF1.of([page_score(r.article, g) for r, g in zip(plain, gold, strict=True)]).f1
+    header = f"{'decided':>8} {'wrong':>5} {'precision':>9} {'F1 without':>10} {'with':>7}"
+    log(f"  {'words':>5} {header}")
+    for words in SPAN_WORDS:
+        cfg = replace(DEFAULT, article_span_words=words)
+        decided = wrong = 0
+        scores = []
+        for k, result in enumerate(plain):
+            mask = lookups[k].template_mask(cfg, article[k])
+            decided += int(mask.sum())
+            wrong += int((mask & gold_article[k]).sum())
+            lines = zip(result.lines, article[k], mask, strict=True)
+            kept = (ln.text for ln, a, m in lines if a and not m)
+            scores.append(page_score("\n".join(kept), gold[k]))
+        with_f1 = ArticleF1.of(scores).f1
+        log(
+            f"  {words:>5} {decided:>8} {wrong:>5} {precision_of(decided, wrong):>9} "
+            f"{without:>10.4f} {with_f1:>7.4f}"
+        )
+
+
 def unique_line_prior(samples: Sequence[LabelledPage]) -> str:
     """Share of gold article among lines that occur on no other page of a multi-page site.
 
@@ -431,6 +469,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_corpus = [s for s in corpus["cleanportal"] + corpus["wcxb"] if split_of(s) == "train"]
     log(f"-- train-split corpus sites of (a): {describe(train_corpus)}")
     print_sweep(sweep(train_corpus))
+    log(
+        "\n== span sweep: article_span_words on training-side data (the default is "
+        f"{DEFAULT.article_span_words}; 0 = no span rule) =="
+    )
+    log("-- train-part generated sites")
+    span_sweep(model, train_sites)
+    for name in ("cleanportal", "wcxb"):
+        chosen = [s for s in corpus[name] if split_of(s) == "train"]
+        log(f"-- {name} train-split sites ({len(chosen)} pages)")
+        span_sweep(model, chosen)
     log(
         "\nlines on no other page of their site that are gold article: generated train-part "
         f"sites {unique_line_prior(train_sites)}; train-split corpus sites "
