@@ -468,18 +468,23 @@ def _fact_columns(
     facts: Sequence[DomFacts | None], names: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line: whether it has DOM facts, and the named fields as columns (zeros for lines
-    without facts). One C-level pass per field (``attrgetter``), not a Python loop per line."""
+    without facts). Lines share :class:`DomFacts` objects (the renderer makes one per
+    distinct facts), so each distinct object is read once, one C-level pass per field
+    (``attrgetter``), and its row copied to its lines."""
     n = len(facts)
-    has = np.fromiter(map(operator.is_not, facts, repeat(None)), dtype=bool, count=n)
-    out = np.zeros((n, len(names)))
-    present = facts if has.all() else [d for d in facts if d is not None]
+    ids = list(map(id, facts))
+    objects = dict(zip(ids, facts, strict=True))  # distinct objects, first seen first
+    where = dict(zip(objects, range(len(objects)), strict=True))
+    of_line = np.fromiter(map(where.__getitem__, ids), dtype=np.int64, count=n)
+    distinct = list(objects.values())
+    has = np.fromiter(map(operator.is_not, distinct, repeat(None)), dtype=bool, count=len(distinct))
+    rows = np.zeros((len(distinct), len(names)))
+    present = distinct if has.all() else [d for d in distinct if d is not None]
     m = len(present)
     if m:
-        rows = np.empty((m, len(names)))
         for j, name in enumerate(names):
-            rows[:, j] = np.fromiter(map(operator.attrgetter(name), present), np.float64, m)
-        out[has] = rows
-    return has, out
+            rows[has, j] = np.fromiter(map(operator.attrgetter(name), present), np.float64, m)
+    return has[of_line], rows[of_line]
 
 
 def _line_facts(pages: Sequence[Page]) -> list[DomFacts | None]:
@@ -837,7 +842,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         coh = coherence(words, long_line * np.minimum(n_words, 60.0), page_of, n_pages)
         coh_all = coherence(words, np.ones(n), page_of, n_pages)
         coh_rel = relative_to_body(coh, long_line, page_of, n_pages)
-        chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
+        chars = np.fromiter(map(len, texts), dtype=np.float64, count=n)
         max_chars = np.zeros(n_pages)
         np.maximum.at(max_chars, page_of, chars)
         keys = list(zip(page_of.tolist(), texts, strict=True))  # (page, text)
