@@ -72,6 +72,28 @@ class FeatureConfig:
     DOM facts."""
 
 
+def _take_rows(matrix: Matrix, rows: np.ndarray) -> Matrix:
+    """The CSR rows ``rows`` of ``matrix`` in that order (each row's entries as stored)."""
+    lengths = np.diff(matrix.indptr)[rows]
+    indptr = np.zeros(len(rows) + 1, dtype=matrix.indptr.dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    at = np.repeat(matrix.indptr[rows] - indptr[:-1], lengths) + np.arange(indptr[-1])
+    return sp.csr_matrix(
+        (matrix.data[at], matrix.indices[at], indptr), shape=(len(rows), matrix.shape[1])
+    )
+
+
+def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray] | None:
+    """The distinct texts (first seen first) and each text's index among them; None when
+    all are distinct."""
+    first = dict.fromkeys(texts)
+    if len(first) == len(texts):
+        return None
+    where = dict(zip(first, range(len(first)), strict=True))
+    of_text = np.fromiter(map(where.__getitem__, texts), dtype=np.int64, count=len(texts))
+    return list(first), of_text
+
+
 def _hashed_char_counts(
     texts: Sequence[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
 ) -> Matrix:
@@ -80,6 +102,22 @@ def _hashed_char_counts(
     Texts are lowercased for ASCII letters and their digits folded to ``0``; a start marker
     is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits)
     with sorted indices.
+
+    Rows depend on their text alone, so each distinct text (of its first ``width`` code
+    points) is counted once: menus and link lists repeat across a batch's pages.
+    """
+    distinct = _distinct([t[:width] for t in texts])
+    if distinct is None:
+        return _char_counts_of(texts, width=width, ngrams=ngrams, bits=bits, seed=seed)
+    unique, of_text = distinct
+    counts = _char_counts_of(unique, width=width, ngrams=ngrams, bits=bits, seed=seed)
+    return _take_rows(counts, of_text)
+
+
+def _char_counts_of(
+    texts: Sequence[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> Matrix:
+    """:func:`_hashed_char_counts` of every text, repeated or not.
 
     All n-grams of a line go in one row of a buckets table (missing ones get a bucket past
     the last), each row is sorted, and runs of equal buckets become counts: no Python loop
@@ -200,9 +238,20 @@ class WordTfidf:
         return self
 
     def counts(self, texts: Sequence[str]) -> Matrix:
-        n = len(texts)
+        """Word counts of each text, each distinct text counted once (rows depend on their
+        text alone when no text holds a line break)."""
+        distinct = _distinct(texts)
+        if distinct is not None:
+            unique, of_text = distinct
+            joined = "\n".join(unique)
+            if joined.count("\n") == len(unique) - 1:
+                return _take_rows(self._counts_of(joined, len(unique)), of_text)
+        return self._counts_of("\n".join(texts), len(texts))
+
+    def _counts_of(self, joined: str, n: int) -> Matrix:
+        """Word counts of the ``n`` lines of ``joined`` (texts joined by line breaks)."""
         width = len(self.idf_)
-        tokens = _TOKENS_AND_BREAKS.findall("\n".join(texts).lower())
+        tokens = _TOKENS_AND_BREAKS.findall(joined.lower())
         ids = np.fromiter(
             map(self._lookup().get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
         )
