@@ -72,6 +72,28 @@ class FeatureConfig:
     DOM facts."""
 
 
+def _take_rows(matrix: Matrix, rows: np.ndarray) -> Matrix:
+    """The CSR rows ``rows`` of ``matrix`` in that order (each row's entries as stored)."""
+    lengths = np.diff(matrix.indptr)[rows]
+    indptr = np.zeros(len(rows) + 1, dtype=matrix.indptr.dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    at = np.repeat(matrix.indptr[rows] - indptr[:-1], lengths) + np.arange(indptr[-1])
+    return sp.csr_matrix(
+        (matrix.data[at], matrix.indices[at], indptr), shape=(len(rows), matrix.shape[1])
+    )
+
+
+def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray] | None:
+    """The distinct texts (first seen first) and each text's index among them; None when
+    all are distinct."""
+    first = dict.fromkeys(texts)
+    if len(first) == len(texts):
+        return None
+    where = dict(zip(first, range(len(first)), strict=True))
+    of_text = np.fromiter(map(where.__getitem__, texts), dtype=np.int64, count=len(texts))
+    return list(first), of_text
+
+
 def _hashed_char_counts(
     texts: Sequence[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
 ) -> Matrix:
@@ -80,6 +102,22 @@ def _hashed_char_counts(
     Texts are lowercased for ASCII letters and their digits folded to ``0``; a start marker
     is part of the text given by the caller. Returns a CSR matrix of shape (len, 2**bits)
     with sorted indices.
+
+    Rows depend on their text alone, so each distinct text (of its first ``width`` code
+    points) is counted once: menus and link lists repeat across a batch's pages.
+    """
+    distinct = _distinct([t[:width] for t in texts])
+    if distinct is None:
+        return _char_counts_of(texts, width=width, ngrams=ngrams, bits=bits, seed=seed)
+    unique, of_text = distinct
+    counts = _char_counts_of(unique, width=width, ngrams=ngrams, bits=bits, seed=seed)
+    return _take_rows(counts, of_text)
+
+
+def _char_counts_of(
+    texts: Sequence[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> Matrix:
+    """:func:`_hashed_char_counts` of every text, repeated or not.
 
     All n-grams of a line go in one row of a buckets table (missing ones get a bucket past
     the last), each row is sorted, and runs of equal buckets become counts: no Python loop
@@ -200,9 +238,20 @@ class WordTfidf:
         return self
 
     def counts(self, texts: Sequence[str]) -> Matrix:
-        n = len(texts)
+        """Word counts of each text, each distinct text counted once (rows depend on their
+        text alone when no text holds a line break)."""
+        distinct = _distinct(texts)
+        if distinct is not None:
+            unique, of_text = distinct
+            joined = "\n".join(unique)
+            if joined.count("\n") == len(unique) - 1:
+                return _take_rows(self._counts_of(joined, len(unique)), of_text)
+        return self._counts_of("\n".join(texts), len(texts))
+
+    def _counts_of(self, joined: str, n: int) -> Matrix:
+        """Word counts of the ``n`` lines of ``joined`` (texts joined by line breaks)."""
         width = len(self.idf_)
-        tokens = _TOKENS_AND_BREAKS.findall("\n".join(texts).lower())
+        tokens = _TOKENS_AND_BREAKS.findall(joined.lower())
         ids = np.fromiter(
             map(self._lookup().get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
         )
@@ -468,18 +517,23 @@ def _fact_columns(
     facts: Sequence[DomFacts | None], names: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line: whether it has DOM facts, and the named fields as columns (zeros for lines
-    without facts). One C-level pass per field (``attrgetter``), not a Python loop per line."""
+    without facts). Lines share :class:`DomFacts` objects (the renderer makes one per
+    distinct facts), so each distinct object is read once, one C-level pass per field
+    (``attrgetter``), and its row copied to its lines."""
     n = len(facts)
-    has = np.fromiter(map(operator.is_not, facts, repeat(None)), dtype=bool, count=n)
-    out = np.zeros((n, len(names)))
-    present = facts if has.all() else [d for d in facts if d is not None]
+    ids = list(map(id, facts))
+    objects = dict(zip(ids, facts, strict=True))  # distinct objects, first seen first
+    where = dict(zip(objects, range(len(objects)), strict=True))
+    of_line = np.fromiter(map(where.__getitem__, ids), dtype=np.int64, count=n)
+    distinct = list(objects.values())
+    has = np.fromiter(map(operator.is_not, distinct, repeat(None)), dtype=bool, count=len(distinct))
+    rows = np.zeros((len(distinct), len(names)))
+    present = distinct if has.all() else [d for d in distinct if d is not None]
     m = len(present)
     if m:
-        rows = np.empty((m, len(names)))
         for j, name in enumerate(names):
-            rows[:, j] = np.fromiter(map(operator.attrgetter(name), present), np.float64, m)
-        out[has] = rows
-    return has, out
+            rows[has, j] = np.fromiter(map(operator.attrgetter(name), present), np.float64, m)
+    return has[of_line], rows[of_line]
 
 
 def _line_facts(pages: Sequence[Page]) -> list[DomFacts | None]:
@@ -837,7 +891,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         coh = coherence(words, long_line * np.minimum(n_words, 60.0), page_of, n_pages)
         coh_all = coherence(words, np.ones(n), page_of, n_pages)
         coh_rel = relative_to_body(coh, long_line, page_of, n_pages)
-        chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
+        chars = np.fromiter(map(len, texts), dtype=np.float64, count=n)
         max_chars = np.zeros(n_pages)
         np.maximum.at(max_chars, page_of, chars)
         keys = list(zip(page_of.tolist(), texts, strict=True))  # (page, text)

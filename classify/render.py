@@ -187,6 +187,9 @@ _BLOCKS = frozenset(
     | _CHROME
 )
 _BREAKS = frozenset({"br", "hr"})
+_BLANKS = " \t\n\r"
+"""Whitespace that adds nothing to a line's text or link density: text made only of it is
+not gathered when it would start a line (it would be collapsed away)."""
 
 _F_LIST, _F_HEADING, _F_TABLE, _F_CHROME, _F_PRE = 1, 2, 4, 8, 16
 _F_DOM = _F_LIST | _F_HEADING | _F_TABLE | _F_CHROME
@@ -213,7 +216,8 @@ _VOID_TAGS = frozenset(
     | {"param", "source", "track", "wbr"}
 )
 _RAW_TEXT_TAGS = frozenset({"script", "style", "textarea", "title", "xmp", "plaintext"})
-_TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
+_CLASS_TOKEN = re.compile(r"[0-9]*[a-z][0-9a-z]*")
+"""A run of ASCII letters and digits that is not a pure number (a class/id token)."""
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.I)
 _BOMS = (
@@ -428,8 +432,7 @@ def _own_tokens(raw: str) -> tuple[tuple[str, ...], frozenset[str], int]:
     """The class/id tokens of one block's ``"class id"`` string: lowercased, split on
     non-alphanumerics, without pure numbers, deduped, at most :data:`_CLASS_TOKENS_DEFAULT`;
     the same as a set, and the room left for inherited tokens."""
-    split = _TOKEN_SPLIT.split(raw.lower())
-    own = tuple(dict.fromkeys(t for t in split if t and not t.isdigit()))[:_CLASS_TOKENS_DEFAULT]
+    own = tuple(dict.fromkeys(_CLASS_TOKEN.findall(raw.lower())))[:_CLASS_TOKENS_DEFAULT]
     return own, frozenset(own), _CLASS_TOKENS_DEFAULT - len(own)
 
 
@@ -449,17 +452,20 @@ class _Walk:
         "keys",
         "li_of",
         "li_started",
+        "line_facts",
         "options",
-        "out",
         "own",
         "spans",
         "tags",
+        "texts",
         "tokens",
     )
 
     def __init__(self, options: RenderOptions) -> None:
         self.options = options
-        self.out: list[Line] = []
+        self.texts: list[str] = []
+        self.line_facts: list[DomFacts] = []
+        """Text and facts of each line written so far (the lines are made at the end)."""
         self.tags: list[str] = []
         self.els: list[etree._Element] = []
         self.flags: list[int] = []
@@ -540,10 +546,10 @@ class _Walk:
         whitespace) and empty ``segs`` and ``linked`` for the next."""
         raw = "".join(segs)
         if not raw.isspace():
-            start = len(self.out)
+            start = len(self.texts)
             self.emit(raw, linked)
-            if len(self.out) > start:
-                self.spans.append((self.els[-1], start, len(self.out)))
+            if len(self.texts) > start:
+                self.spans.append((self.els[-1], start, len(self.texts)))
         segs.clear()
         linked.clear()
 
@@ -566,11 +572,12 @@ class _Walk:
             visible = len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
             density = round(min(1.0, visible / total), 4)
         facts = self._facts(level, density)
-        out = self.out
+        texts = self.texts
         bullets = self.options.bullets
         wrap = self.options.wrap
         if not bullets and wrap is None:
-            out.extend([make_line(piece, facts) for piece in pieces])
+            texts.extend(pieces)
+            self.line_facts.extend([facts] * len(pieces))
             return
         li = self.li_of[level] if bullets else -1  # li_of is kept only for bullets
         for piece in pieces:
@@ -579,9 +586,12 @@ class _Walk:
                 self.li_started[li] = True
                 text = bullets + piece
             if wrap is not None and len(text) > wrap:
-                out.extend(make_line(part, facts) for part in wrap_text(text, wrap))
+                parts = wrap_text(text, wrap)
+                texts.extend(parts)
+                self.line_facts.extend([facts] * len(parts))
             else:
-                out.append(make_line(text, facts))
+                texts.append(text)
+                self.line_facts.append(facts)
 
 
 _MAIN_SHARE_DEFAULT = 0.5
@@ -591,11 +601,14 @@ the deepest one is the main container)."""
 _Span = tuple[etree._Element, int, int]
 
 
-def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
-    """Fill the container fields of the lines' :class:`DomFacts` from the tree.
+def container_facts(
+    texts: Sequence[str], facts: Sequence[DomFacts], spans: Sequence[_Span]
+) -> Sequence[DomFacts]:
+    """The lines' :class:`DomFacts` with their container fields filled from the tree.
 
-    ``spans`` are (block element, first line, end line) of each text the walk wrote, in
-    document order (all lines of a span share one :class:`DomFacts`). A span is prose when
+    ``texts`` and ``facts`` are the lines' text and facts; ``spans`` are (block element,
+    first line, end line) of each text the walk wrote, in document order (all lines of a
+    span share one :class:`DomFacts`). A span is prose when
     it has at least :data:`~classify.records.PROSE_MIN_WORDS` words and ends in terminal
     punctuation; its words count for its block and every ancestor. The *main container* is
     the deepest element that is an ancestor of a prose span's block and holds more than
@@ -604,22 +617,22 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
     up, the prose share of the words of the block and its siblings (the texts whose block
     has the same parent; all rounded to 0.01), whether it is before,
     inside or after the main container, and the main container's prose share and link
-    density. Lines of a page without prose are returned as they are (all fields zero).
+    density. Lines of a page without prose keep their facts (all fields zero).
     Each element is visited once; identical facts stay one shared object.
     """
     if not spans:
-        return lines
+        return facts
     n_words: list[int] = []
     prose: list[int] = []
     total = 0
     for _, start, end in spans:
         # lines are single-spaced (whitespace collapsed): words are spaces + 1
         if end - start == 1:
-            text = lines[start].text
+            text = texts[start]
             words = text.count(" ") + 1
         else:
-            words = sum(line.text.count(" ") + 1 for line in lines[start:end])
-            text = lines[end - 1].text
+            words = sum(t.count(" ") + 1 for t in texts[start:end])
+            text = texts[end - 1]
         n_words.append(words)
         if words >= PROSE_MIN_WORDS and text.rstrip(CLOSERS)[-1:] in TERMINAL_PUNCT:
             prose.append(words)
@@ -627,7 +640,7 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
         else:
             prose.append(0)
     if not total:
-        return lines
+        return facts
     # the parent of every span's block and of its ancestors (each element visited once)
     parent: dict[etree._Element, etree._Element | None] = {}
     for el, _, _ in spans:
@@ -655,7 +668,7 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
     # holders of over half the prose nest (one chain); the main container is the deepest
     holders = {e for e in above if under[e] > _MAIN_SHARE_DEFAULT * total}
     if not holders:  # the only prose is the root's own text
-        return lines
+        return facts
     main = next(e for e in holders if not any(parent[h] is e for h in holders))
     inside: dict[etree._Element | None, bool] = {main: True}
     span_inside: list[bool] = []
@@ -674,23 +687,19 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
     chars = link = 0.0
     for (_, start, end), yes in zip(spans, span_inside, strict=True):
         if yes:
-            for line in lines[start:end]:
-                size = len(line.text)
+            for k in range(start, end):
+                size = len(texts[k])
                 chars += size
-                if line.dom is not None:
-                    link += line.dom.link_density * size
+                link += facts[k].link_density * size
     main_share = round(under[main] / total, 2)
     main_links = round(link / chars, 2) if chars else 0.0
     scale = 100.0 / total  # shares in hundredths, rounded half up (cheaper than round())
     first = span_inside.index(True)
-    out = list(lines)
+    out = list(facts)
     shares_of: dict[etree._Element, tuple[float, float, float, float]] = {}
     made: dict[tuple[int, tuple[float, float, float, float], int], DomFacts] = {}
     for k, (el, start, end) in enumerate(spans):
-        line = lines[start]
-        base = line.dom
-        if base is None:
-            continue
+        base = facts[start]
         shares = shares_of.get(el)
         if shares is None:
             up1 = parent[el]
@@ -707,13 +716,13 @@ def container_facts(lines: list[Line], spans: Sequence[_Span]) -> list[Line]:
                 int(100.0 * sibling_prose.get(up1, 0) / max(sibling_words[up1], 1) + 0.5) / 100,
             )
         key = (id(base), shares, 2 if span_inside[k] else 1 if k < first else 3)
-        facts = made.get(key)
-        if facts is None:
-            facts = made[key] = with_container(base, shares, key[2], main_share, main_links)
+        filled = made.get(key)
+        if filled is None:
+            filled = made[key] = with_container(base, shares, key[2], main_share, main_links)
         if end - start == 1:
-            out[start] = make_line(line.text, facts)
+            out[start] = filled
         else:
-            out[start:end] = [make_line(ln.text, facts) for ln in lines[start:end]]
+            out[start:end] = [filled] * (end - start)
     return out
 
 
@@ -771,7 +780,7 @@ def _render_lines(
                 elif tag == "a":
                     anchors -= 1
                 tail = done.tail
-                if tail and open_tags:
+                if tail and open_tags and (segs or not tail.isspace() or tail.strip(_BLANKS)):
                     segs.append(tail)
                     if anchors:
                         linked.append(tail)
@@ -798,13 +807,14 @@ def _render_lines(
                 flush(segs, linked)
             continue
         text = el.text
-        if text and open_tags:
+        if text and open_tags and (segs or not text.isspace() or text.strip(_BLANKS)):
             segs.append(text)
             if anchors:
                 linked.append(text)
     if segs:
         flush(segs, linked)
-    return container_facts(walk.out, walk.spans)
+    facts = container_facts(walk.texts, walk.line_facts, walk.spans)
+    return list(map(make_line, walk.texts, facts))
 
 
 def render_html(

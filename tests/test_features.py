@@ -151,6 +151,7 @@ def test_hashed_char_counts_match_the_one_ngram_at_a_time_definition(
         "x\x00y z",  # a NUL breaks the n-grams across it
         "日本語のテキスト。😀 Ünïcödé",
         "A" * 80,
+        "A" * 81,  # the same first ``width`` code points: counted once, rows equal
         "ab",
         "ab",  # rows of one n-gram each: the same bucket ends one row and starts the next
         "",  # empty rows at the end too
@@ -161,6 +162,23 @@ def test_hashed_char_counts_match_the_one_ngram_at_a_time_definition(
         got.toarray(),
         _reference_char_counts(texts, width=width, ngrams=ngrams, bits=bits, seed=seed),
     )
+
+
+def test_word_counts_of_repeated_lines_match_counting_every_line() -> None:
+    # each distinct line is tokenised once and its row copied; the rows must equal those of
+    # one pass over every line
+    words = WordTfidf(min_df=1, max_features=100).fit(["a b c", "b c d", "Σίσυφος ΣΑΣ"] * 2)
+    for texts in (
+        ["a b", "b c c", "a b", "zzz", "b c c", "ΣΑΣ a", "a b", "ΣΑΣ a"],
+        ["a", "b"],
+        [],
+    ):
+        every = words._counts_of("\n".join(texts), len(texts))
+        got = words.counts(texts)
+        assert got.shape == every.shape
+        assert np.array_equal(got.indptr, every.indptr)
+        assert np.array_equal(got.indices, every.indices)
+        assert np.array_equal(got.data, every.data)
 
 
 def test_coherence_matches_a_dense_computation_across_page_chunks() -> None:

@@ -392,3 +392,31 @@ def test_class_tokens_match_the_nearest_first_definition() -> None:
     assert [line.text for line in lines] == list(own)
     assert all(line.dom is not None and line.dom.class_tokens == want(line.text) for line in lines)
     assert max(len(want(name).split()) for name in own) == 24  # the cap is reached
+
+
+@pytest.mark.parametrize(
+    ("html", "want"),
+    [
+        # a link holding only a no-break space counts one linked character of three
+        ("<div><a>\xa0</a>foo</div>", [("foo", 0.3333)]),
+        ("<div><a>  \n </a>foo bar</div>", [("foo bar", 0.0)]),
+        ("<div> <a>x</a> <a>y</a> z</div>", [("x y z", 0.6667)]),
+        ("<pre>\n  \n a  b\n\n c</pre>", [("a b", 0.0), ("c", 0.0)]),
+        # \x0b is whitespace to str.split but a visible linked character
+        (
+            "<div>\t<span> </span><a>\r\n</a>text<br> <a>\x0b</a>more</div>",
+            [("text", 0.0), ("more", 0.25)],
+        ),
+        (
+            "<ul>\n <li>\n  <a href=x>one</a>\n </li>\n <li>two <a>\xa0three</a></li></ul>",
+            [("one", 1.0), ("two three", 0.75)],
+        ),
+    ],
+)
+def test_blank_text_at_a_line_start_changes_nothing(
+    html: str, want: list[tuple[str, float]]
+) -> None:
+    # the walk does not gather text made only of spaces, tabs and line breaks when it would
+    # start a line; other whitespace (no-break space, \x0b) still counts as linked text
+    lines = render_html(html).lines
+    assert [(line.text, line.dom.link_density if line.dom else None) for line in lines] == want
