@@ -403,8 +403,12 @@ def shape_features(texts: Sequence[str]) -> np.ndarray:
         (second >= 48) & (second <= 57) & np.isin(third, _code_set(".)"))
     )
     lowered = joined.lower()
-    flags = _lines_containing(lowered, ("©", "copyright", "rights reserved"), starts)
-    flags_url = _lines_containing(lowered, ("http://", "https://", "www.", ".com"), starts)
+    low_starts = starts
+    if len(lowered) != len(joined):  # lowering lengthens a few characters ('İ' -> 'i̇')
+        low_lengths = np.fromiter((len(t.lower()) for t in texts), dtype=np.int64, count=n)
+        low_starts = np.concatenate([[0], np.cumsum(low_lengths + 1)[:-1]])
+    flags = _lines_containing(lowered, ("©", "copyright", "rights reserved"), low_starts)
+    flags_url = _lines_containing(lowered, ("http://", "https://", "www.", ".com"), low_starts)
     safe_words = np.maximum(n_words, 1)
     out = np.column_stack(
         [

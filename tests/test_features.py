@@ -294,3 +294,13 @@ def test_coherence_is_the_same_with_a_wide_vocabulary() -> None:
     want = coherence(narrow, weights, page_of, len(sizes))
     assert np.array_equal(coherence(wide, weights, page_of, len(sizes)), want)
     assert want.max() > 0.3
+
+
+def test_shape_flags_stay_on_their_line_when_lowering_lengthens_text() -> None:
+    # 'İ'.lower() is two code points: the flags must not slide onto later lines
+    texts = ["İ" * 22, "see www.example.com", "x", "© 2026 Example", "y"]
+    shape = shape_features(texts)
+    url = shape[:, SHAPE_NAMES.index("urlish")]
+    assert url.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    alone = np.vstack([shape_features([t]) for t in texts])
+    assert np.array_equal(shape, alone)  # a line's shape does not depend on its batch
