@@ -295,13 +295,13 @@ def _load_scorer(args: argparse.Namespace) -> Any:
 
 def _table(results: Sequence[Result], n_pages: int) -> str:
     corpora = [c for c in _PAGE_CORPORA if any(c in r.per_corpus for r in results)]
-    head = f"{'system':<15} {'prec':>6} {'recall':>6} {'F1':>6} {'pages/s':>8} {'fail':>5}"
+    head = f"{'system':<15} {'prec':>6} {'recall':>6} {'F1':>7} {'pages/s':>8} {'fail':>5}"
     head += "".join(f" {c[:11]:>11}" for c in corpora)
     out = [head]
     for r in results:
         f = ArticleF1.of(r.scores)
         rate = len(r.scores) / r.seconds if r.seconds else float("nan")
-        row = f"{r.name:<15} {f.precision:>6.3f} {f.recall:>6.3f} {f.f1:>6.3f} {rate:>8.1f}"
+        row = f"{r.name:<15} {f.precision:>6.3f} {f.recall:>6.3f} {f.f1:>7.4f} {rate:>8.1f}"
         row += f" {r.failures:>5d}"
         row += "".join(f" {ArticleF1.of(r.per_corpus.get(c, [])).f1:>11.3f}" for c in corpora)
         out.append(row)
