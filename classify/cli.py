@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from classify.inputs import InputError, InputRecord, ReadStats, read_inputs
 from classify.persist import ModelFileError
-from classify.records import LABELS, Label, PageResult
+from classify.records import LABELS, DecidedBy, Label, PageResult
 from classify.samples import SampleFormatError
 from classify.template import TemplateIndexError
 
@@ -62,6 +62,9 @@ def result_record(result: PageResult, *, with_lines: bool = True) -> dict[str, A
     return record
 
 
+_FLAGS = {DecidedBy.SITE_TEMPLATE: "T", DecidedBy.SEQUENCE: "S"}
+
+
 def explain(result: PageResult) -> str:
     """Each line beside its label and probability, for a person to read."""
     head = f"# {result.id}" + (f"  {result.url}" if result.url else "")
@@ -70,7 +73,7 @@ def explain(result: PageResult) -> str:
     out = [head]
     for line in result.lines:
         p = line.probabilities[line.label]
-        flag = "T" if line.decided_by.value == "site_template" else " "
+        flag = _FLAGS.get(line.decided_by, " ")
         text = line.text if len(line.text) <= 100 else line.text[:97] + "..."
         out.append(f"{line.label.value:<11} {p:4.2f} {flag} {text}")
     return "\n".join(out) + "\n"

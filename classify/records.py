@@ -35,7 +35,11 @@ class DecidedBy(StrEnum):
     """What decided a line's label."""
 
     MODEL = "model"
+    """The line's most probable label."""
     SITE_TEMPLATE = "site_template"
+    """The site's template: the line recurs on most of the site's pages."""
+    SEQUENCE = "sequence"
+    """The page's most probable label sequence, not the line's own most probable label."""
 
 
 @dataclass(frozen=True, slots=True)

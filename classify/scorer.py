@@ -264,13 +264,17 @@ class Scorer:
         shares: np.ndarray | None,
     ) -> PageResult:
         shares_of = repeat(None) if shares is None else shares.tolist()
+        # 0: the line's own argmax, 1: the site template, 2: the page's label sequence
+        decided_by = (
+            np.where(decided, 1, 2 * (labels != rows.argmax(axis=1))) if len(rows) else decided
+        )
         lines = tuple(
             map(
                 make_line_result,
                 [line.text for line in page.lines],
                 map(LABELS.__getitem__, labels.tolist()),
                 _probability_maps(rows),
-                map(_DECIDED_BY.__getitem__, decided.tolist()),
+                map(_DECIDED_BY.__getitem__, decided_by.tolist()),
                 repeat(None),
                 shares_of,
             )
@@ -335,7 +339,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-_DECIDED_BY = (DecidedBy.MODEL, DecidedBy.SITE_TEMPLATE)  # indexed by "decided by template"
+_DECIDED_BY = (DecidedBy.MODEL, DecidedBy.SITE_TEMPLATE, DecidedBy.SEQUENCE)
 _ARTICLE, _TITLE, _LINK, _BOILERPLATE = LABELS
 
 

@@ -223,6 +223,12 @@ def test_the_scorer_decides_with_the_models_sequence_decoding(
         for line in r.lines
     ]
     assert labels != argmax
+    from classify.records import DecidedBy
+
+    for r in results:
+        for line in r.lines:
+            own = max(line.probabilities, key=line.probabilities.__getitem__)
+            assert (line.decided_by is DecidedBy.SEQUENCE) == (line.label is not own)
     model.sequence_strength_ = 0.0
     plain = list(Scorer(model, config=ScoreConfig(headlines=False)).score_many(pages))
     assert [line.label.value for r in plain for line in r.lines] == argmax
