@@ -756,7 +756,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         cfg: ModelConfig,
         page_weight: np.ndarray | None,
     ) -> None:
-        """Calibration (and the article bias) from stage 2's out-of-fold log-probabilities.
+        """Calibration (and the sequence strength) from stage 2's out-of-fold log-probabilities.
 
         The report also gives the error with and without calibration on the same rows by
         page weight (generated and hand-written content-farm pages weigh more than corpus
