@@ -569,24 +569,23 @@ def container_block(pages: Sequence[Page]) -> np.ndarray:
     out = np.zeros((len(has), len(CONTAINER_NAMES)))
     if not len(has):
         return out
-    raw = np.column_stack([has.astype(np.float64), fields])
-    position = raw[:, 1]
+    position, block, parent, up3, density, share, links = fields.T
     inside = position == 2
     out[:, 0] = has & (position == 0)
     out[:, 1] = position == 1
     out[:, 2] = inside
     out[:, 3] = position == 3
-    out[:, 4] = raw[:, 2]
-    out[:, 5] = raw[:, 3]
-    out[:, 6] = np.sqrt(raw[:, 3])
-    out[:, 7] = raw[:, 4]
-    out[:, 8] = raw[:, 5]
-    out[:, 9] = raw[:, 6]
-    out[:, 10] = raw[:, 7]
-    out[:, 11] = inside * raw[:, 7]
+    out[:, 4] = block
+    out[:, 5] = parent
+    out[:, 6] = np.sqrt(parent)
+    out[:, 7] = up3
+    out[:, 8] = density
+    out[:, 9] = share
+    out[:, 10] = links
+    out[:, 11] = inside * links
     # a main container holding most of the prose speaks louder than one holding just half
-    out[:, 12] = (position == 1) * raw[:, 6]
-    out[:, 13] = (position == 3) * raw[:, 6]
+    out[:, 12] = (position == 1) * share
+    out[:, 13] = (position == 3) * share
     return out
 
 

@@ -83,9 +83,9 @@ class ModelConfig:
     decoding: str = "sequence"
     """How labels are decided from the probabilities: ``"argmax"`` line by line, or
     ``"sequence"``: the page's most probable label sequence under the training pages' label
-    transitions, at a strength chosen on the out-of-fold rows (needs ``folds >= 2``; held-out
-    page F1 of the text model: argmax 0.870, sequence at strengths 0.25-1.0: 0.879-0.881,
-    a scratch sweep of the shipped model before the strength was chosen in training)."""
+    transitions, at a strength chosen on the out-of-fold rows (needs ``folds >= 2``). Held-out
+    page F1 of the text model of 2026-11-27 (before the shape-flag fix): argmax 0.870, the
+    strength chosen in training (0.2) 0.878."""
 
 
 def _context_block(
@@ -400,6 +400,12 @@ SEQUENCE_STRENGTHS_DEFAULT = tuple(np.round(np.arange(0.0, 1.01, 0.1), 2).tolist
 EMISSION_FLOOR = 1e-12  # probabilities below this count as this in the sequence decoding
 
 
+def _log_evidence(proba: np.ndarray) -> np.ndarray:
+    """The sequence decoding's per-line evidence: log-probabilities, floored."""
+    evidence: np.ndarray = np.log(np.maximum(proba, EMISSION_FLOOR))
+    return evidence
+
+
 def _log_probabilities(model: LogisticRegression, scores: np.ndarray) -> np.ndarray:
     """Multinomial log-probabilities from decision values, a column for every label."""
     out = np.full((scores.shape[0], len(LABELS)), LOG_FLOOR)
@@ -601,21 +607,20 @@ def _choose_sequence(
     transitions: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[float, bool, dict[str, float]]:
     """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`) and lift with the best
-    page F1; ties go to the weakest, then to no lift."""
+    page F1 (ties go to the weakest, then to no lift), and the F1 of every candidate."""
     a = LABELS.index(Label.ARTICLE)
     gold = y == a
     lengths = np.bincount(page_of, minlength=n_pages)
-    table: dict[str, float] = {}
-    for lift in (False, True):
-        for strength in SEQUENCE_STRENGTHS_DEFAULT:
-            if lift and not strength:
-                continue
-            trans, start = _sequence_scores(transitions, strength, lift)
-            decided = viterbi(log_proba, lengths, trans, start)
-            key = f"{strength:.2f}{' lift' if lift else ''}"
-            table[key] = _page_article_f1(decided == a, gold, n_tokens, page_of, n_pages)
-    best = max(table, key=lambda k: (round(table[k], 6), -float(k.split()[0]), "lift" not in k))
-    return float(best.split()[0]), "lift" in best, table
+    candidates = [(s, False) for s in SEQUENCE_STRENGTHS_DEFAULT]
+    candidates += [(s, True) for s in SEQUENCE_STRENGTHS_DEFAULT if s]
+    f1: dict[tuple[float, bool], float] = {}
+    for strength, lift in candidates:
+        trans, start = _sequence_scores(transitions, strength, lift)
+        decided = viterbi(log_proba, lengths, trans, start)
+        f1[strength, lift] = _page_article_f1(decided == a, gold, n_tokens, page_of, n_pages)
+    best = max(f1, key=lambda c: (round(f1[c], 6), -c[0], not c[1]))
+    table = {f"{s:.2f}{' lift' if lift else ''}": v for (s, lift), v in f1.items()}
+    return best[0], best[1], table
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
@@ -791,9 +796,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         report["oof_log_loss_after"] = _log_loss(proba, y)
         if cfg.decoding == "sequence":
             n_tokens = np.fromiter(map(len, map(str.split, batch.texts)), np.float64, len(y))
-            log_proba = np.log(np.maximum(proba, EMISSION_FLOOR))
             self.sequence_strength_, self.sequence_lift_, table = _choose_sequence(
-                log_proba, y, n_tokens, batch.page_of, n_pages, self.transitions_
+                _log_evidence(proba), y, n_tokens, batch.page_of, n_pages, self.transitions_
             )
             report["sequence_strength"] = self.sequence_strength_
             report["sequence_lift"] = self.sequence_lift_
@@ -830,10 +834,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             return decided
         trans, start = _sequence_scores(self.transitions_, strength, self.sequence_lift_)
         return viterbi(
-            np.log(np.maximum(proba, EMISSION_FLOOR)),
-            [len(proba)] if lengths is None else lengths,
-            trans,
-            start,
+            _log_evidence(proba), [len(proba)] if lengths is None else lengths, trans, start
         )
 
     def _stage1_input(

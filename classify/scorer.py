@@ -33,6 +33,9 @@ from classify.records import (
 )
 from classify.template import TemplateLookup, TemplateQueries
 
+_Groups = list[tuple[LineClassifier, list[int]]]
+"""Models and the indices of the batch's pages each one scores."""
+
 DEFAULT_MODEL = PACKAGE_MODELS / "lines.joblib"
 DEFAULT_HTML_MODEL = PACKAGE_MODELS / "lines-html.joblib"
 """Used for pages rendered from HTML when present (``Scorer.load()`` without a path)."""
@@ -179,8 +182,8 @@ class Scorer:
             if lookups is not None and self.templates and self.templates.config.recurrence_features
             else None  # TemplateConfig.recurrence_features: decisions only
         )
-        rows_of, models_of = self._predict(pages, recurrence)
-        labels_of = self._decide(rows_of, models_of)
+        rows_of, groups = self._predict(pages, recurrence)
+        labels_of = self._decide(rows_of, groups)
         decided_of = [np.zeros(len(rows), dtype=bool) for rows in rows_of]
         if lookups is not None and self.templates is not None:
             for k, lookup in enumerate(lookups):
@@ -195,7 +198,7 @@ class Scorer:
                     rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
                     rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
             if any(d.any() for d in decided_of):
-                labels_of = self._decide(rows_of, models_of)
+                labels_of = self._decide(rows_of, groups)
         results = [
             self._page_result(
                 page,
@@ -214,12 +217,11 @@ class Scorer:
         ]
 
     @staticmethod
-    def _decide(rows_of: list[np.ndarray], models_of: list[LineClassifier]) -> list[np.ndarray]:
+    def _decide(rows_of: list[np.ndarray], groups: _Groups) -> list[np.ndarray]:
         """Each page's label indices, decided by its model over all of the batch's pages that
-        model scored at once (a sequence decoding runs the pages side by side)."""
+        model scored (a sequence decoding runs the pages side by side)."""
         out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(rows_of)
-        for model in {id(m): m for m in models_of}.values():
-            members = [k for k, m in enumerate(models_of) if m is model]
+        for model, members in groups:
             lengths = [len(rows_of[k]) for k in members]
             decided = model.decide(np.vstack([rows_of[k] for k in members]), lengths)
             for k, part in zip(members, np.split(decided, np.cumsum(lengths)[:-1]), strict=True):
@@ -228,24 +230,20 @@ class Scorer:
 
     def _predict(
         self, pages: list[Page], recurrence: list[Recurrence] | None
-    ) -> tuple[list[np.ndarray], list[LineClassifier]]:
-        """Probability rows of each page and the model that gave them: pages with DOM facts
-        go to the HTML model if any."""
+    ) -> tuple[list[np.ndarray], _Groups]:
+        """Probability rows of each page, and which pages each model scored: pages with DOM
+        facts go to the HTML model if any."""
         html = self.html_model
-        groups: list[tuple[LineClassifier, list[int]]] = []
+        groups: _Groups = []
         if html is None:
             groups.append((self.model, list(range(len(pages)))))
         else:
             has_dom = [any(line.dom is not None for line in p.lines) for p in pages]
             groups.append((self.model, [k for k, d in enumerate(has_dom) if not d]))
             groups.append((html, [k for k, d in enumerate(has_dom) if d]))
+        groups = [(model, members) for model, members in groups if members]
         out: list[np.ndarray] = [np.zeros((0, len(LABELS)))] * len(pages)
-        models = [self.model] * len(pages)
         for model, members in groups:
-            if not members:
-                continue
-            for k in members:
-                models[k] = model
             chosen = [pages[k] for k in members]
             rec = [recurrence[k] for k in members] if recurrence is not None else None
             proba = model.predict_proba(chosen, rec)
@@ -253,7 +251,7 @@ class Scorer:
             for k in members:
                 out[k] = proba[start : start + len(pages[k].lines)]
                 start += len(pages[k].lines)
-        return out, models
+        return out, groups
 
     @staticmethod
     def _page_result(
