@@ -27,6 +27,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain, repeat
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -84,14 +85,28 @@ def _cached_bucket(token: str, bits: int) -> int:
 
 
 @lru_cache(maxsize=_COLUMN_CACHE_DEFAULT)
+def _path_columns(path: str, bits: int, path_ngrams: tuple[int, ...]) -> tuple[int, ...]:
+    """The hashed columns of a tag path's tokens (``t:``, ``leaf:``, ``p:``), in token order."""
+    tokens = dom_tokens(DomFacts(tag_path=path), path_ngrams=path_ngrams, class_tokens=0)
+    return tuple(_cached_bucket(t, bits) for t in tokens)
+
+
+@lru_cache(maxsize=_COLUMN_CACHE_DEFAULT)
+def _class_column(word: str, bits: int) -> int:
+    """The hashed column of one class/id token (``c:WORD``)."""
+    return _bucket(f"c:{word}", bits)
+
+
+@lru_cache(maxsize=_COLUMN_CACHE_DEFAULT)
 def _columns(
     path: str, tokens: str, bits: int, path_ngrams: tuple[int, ...], class_tokens: int
 ) -> tuple[int, ...]:
-    """The hashed column of every token of a (tag path, class tokens) pair, in token order."""
-    facts = DomFacts(tag_path=path, class_tokens=tokens)
-    return tuple(
-        _cached_bucket(t, bits)
-        for t in dom_tokens(facts, path_ngrams=path_ngrams, class_tokens=class_tokens)
+    """The hashed column of every token of a (tag path, class tokens) pair, in token order
+    (the columns of :func:`dom_tokens`' tokens). Pairs are mostly new on a new site, their
+    paths and class words are not: each path's and each word's columns are cached alone."""
+    words = tokens.split()[:class_tokens]
+    return _path_columns(path, bits, path_ngrams) + tuple(
+        map(_class_column, words, repeat(bits, len(words)))
     )
 
 
@@ -231,7 +246,7 @@ class DomFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         bits, ngrams, n_tokens = self.bits, tuple(self.path_ngrams), self.class_tokens
         cols = [_columns(path, tokens, bits, ngrams, n_tokens) for path, tokens in keys]
         rows = np.repeat(np.arange(len(keys), dtype=np.int64), [len(c) for c in cols])
-        flat = np.fromiter((c for cs in cols for c in cs), dtype=np.int64, count=len(rows))
+        flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=len(rows))
         codes, counts = np.unique((rows << bits) | flat, return_counts=True)
         row_of = codes >> bits
         indices = (codes & ((1 << bits) - 1)).astype(np.int32)

@@ -453,8 +453,10 @@ class _Walk:
         "li_of",
         "li_started",
         "line_facts",
+        "merged",
         "options",
         "own",
+        "plain",
         "spans",
         "tags",
         "texts",
@@ -463,6 +465,8 @@ class _Walk:
 
     def __init__(self, options: RenderOptions) -> None:
         self.options = options
+        self.plain = not options.bullets and options.wrap is None
+        """Lines are written as they are (no bullets, no wrapping)."""
         self.texts: list[str] = []
         self.line_facts: list[DomFacts] = []
         """Text and facts of each line written so far (the lines are made at the end)."""
@@ -480,6 +484,8 @@ class _Walk:
         self.own: dict[str, tuple[tuple[str, ...], frozenset[str], int]] = {}
         """Raw ``class id`` attribute string -> its first distinct tokens (capped), as a
         set, and the room they leave for inherited tokens (:func:`_own_tokens`)."""
+        self.merged: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        """(raw ``class id`` string, inherited tokens) -> the block's tokens (:meth:`_merge`)."""
         self.facts: dict[tuple[tuple[str, str, int, int], float], DomFacts] = {}
         self.spans: list[tuple[etree._Element, int, int]] = []
         """(block element, first line, end line) of each written text (for
@@ -491,29 +497,35 @@ class _Walk:
         while j >= 0 and tokens[j] is None:
             j -= 1
         inherited: tuple[str, ...] = (tokens[j] or ()) if j >= 0 else ()
-        own_cache = self.own
+        merged = self.merged
         els = self.els
         for i in range(j + 1, level + 1):
             el = els[i]
             cls = el.get("class")
             ident = el.get("id")
             if cls or ident:
-                raw = f"{cls or ''} {ident or ''}"
-                found = own_cache.get(raw)
-                if found is None:
-                    found = own_cache[raw] = _own_tokens(raw)
-                own, own_set, room = found
-                if own:  # own tokens first, then the inherited ones not among them
-                    if room > 0 and inherited:
-                        if own_set.isdisjoint(inherited):
-                            inherited = own + inherited[:room]
-                        else:
-                            rest = [t for t in inherited if t not in own_set]
-                            inherited = own + tuple(rest[:room])
-                    else:
-                        inherited = own
+                key = (f"{cls or ''} {ident or ''}", inherited)
+                found = merged.get(key)
+                if found is None:  # sibling blocks mostly repeat their class and parent
+                    found = merged[key] = self._merge(*key)
+                inherited = found
             tokens[i] = inherited
         return inherited
+
+    def _merge(self, raw: str, inherited: tuple[str, ...]) -> tuple[str, ...]:
+        """A block's class tokens: its own (of its ``"class id"`` string ``raw``) first, then
+        the ``inherited`` ones not among them, at most :data:`_CLASS_TOKENS_DEFAULT`."""
+        found = self.own.get(raw)
+        if found is None:
+            found = self.own[raw] = _own_tokens(raw)
+        own, own_set, room = found
+        if not own:
+            return inherited
+        if room <= 0 or not inherited:
+            return own
+        if own_set.isdisjoint(inherited):
+            return own + inherited[:room]
+        return own + tuple([t for t in inherited if t not in own_set][:room])
 
     def _facts(self, level: int, link_density: float) -> DomFacts:
         static = self.keys[level]
@@ -546,10 +558,27 @@ class _Walk:
         whitespace) and empty ``segs`` and ``linked`` for the next."""
         raw = "".join(segs)
         if not raw.isspace():
-            start = len(self.texts)
-            self.emit(raw, linked)
-            if len(self.texts) > start:
-                self.spans.append((self.els[-1], start, len(self.texts)))
+            level = len(self.tags) - 1
+            if self.plain and level >= 0 and not self.flags[level] & _F_PRE:
+                # :meth:`emit` inlined for its common case: one line, written as is
+                text = " ".join(raw.split())
+                total = len(text) - text.count(" ")
+                density = 0.0
+                if linked and total:
+                    lk = "".join(linked)
+                    visible = (
+                        len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
+                    )
+                    density = round(min(1.0, visible / total), 4)
+                start = len(self.texts)
+                self.texts.append(text)
+                self.line_facts.append(self._facts(level, density))
+                self.spans.append((self.els[-1], start, start + 1))
+            else:
+                start = len(self.texts)
+                self.emit(raw, linked)
+                if len(self.texts) > start:
+                    self.spans.append((self.els[-1], start, len(self.texts)))
         segs.clear()
         linked.clear()
 
@@ -754,41 +783,35 @@ def _render_lines(
     # child (lxml returns the same proxy for an element while one is alive: ``is`` works).
     # Half the Python work of etree.iterwalk's start and end events.
     open_els: list[etree._Element] = []
-    closing: list[etree._Element] = []
+    open_el_tags: list[str] = []  # the tag of each open element (read once)
     for el in itertools.chain(root.iter(), (None,)):
-        if el is None:
-            closing = open_els[::-1]
-        else:
-            parent = el.getparent()
-            if open_els and open_els[-1] is not parent:
-                while open_els and open_els[-1] is not parent:
-                    closing.append(open_els.pop())
-        if closing:
-            for done in closing:
-                tag = done.tag
-                if tag in blocks:
-                    if segs:
-                        flush(segs, linked)
-                    open_tags.pop()
-                    els.pop()
-                    flags.pop()
-                    tokens.pop()
-                    keys.pop()
-                    if bullets:
-                        li_of.pop()
-                        li_started.pop()
-                elif tag == "a":
-                    anchors -= 1
-                tail = done.tail
-                if tail and open_tags and (segs or not tail.isspace() or tail.strip(_BLANKS)):
-                    segs.append(tail)
-                    if anchors:
-                        linked.append(tail)
-            closing = []
+        parent = None if el is None else el.getparent()  # the end closes every element
+        while open_els and open_els[-1] is not parent:
+            done = open_els.pop()
+            tag = open_el_tags.pop()
+            if tag in blocks:
+                if segs:
+                    flush(segs, linked)
+                open_tags.pop()
+                els.pop()
+                flags.pop()
+                tokens.pop()
+                keys.pop()
+                if bullets:
+                    li_of.pop()
+                    li_started.pop()
+            elif tag == "a":
+                anchors -= 1
+            tail = done.tail
+            if tail and open_tags and (segs or not tail.isspace() or tail.strip(_BLANKS)):
+                segs.append(tail)
+                if anchors:
+                    linked.append(tail)
         if el is None:
             break
         open_els.append(el)
         tag = el.tag
+        open_el_tags.append(tag)
         if tag in blocks:
             if segs:
                 flush(segs, linked)

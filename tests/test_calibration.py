@@ -14,6 +14,8 @@ from classify.model import (
     ModelConfig,
     _page_article_f1,
     _transitions,
+    _viterbi_page,
+    _viterbi_page4,
     _viterbi_side_by_side,
     viterbi,
 )
@@ -137,6 +139,19 @@ def test_both_ways_of_decoding_agree_on_real_sized_pages() -> None:
     offsets = np.cumsum([0, *lengths.tolist()])
     alone = [viterbi(emit[a:b], [b - a], trans, start) for a, b in itertools.pairwise(offsets)]
     assert np.array_equal(together, np.concatenate(alone))
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_unrolled_four_label_decoding_is_the_plain_one(ties: bool) -> None:
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 5, 300):
+        emit = np.log(rng.dirichlet(np.full(4, 0.3), size=size))
+        trans = np.log(rng.dirichlet(np.ones(4), size=4))
+        start = np.log(rng.dirichlet(np.ones(4)))
+        if ties:  # coarse values: equal candidates go to the first label in both
+            emit, trans, start = np.round(emit), np.round(trans), np.round(start)
+        args = (emit.tolist(), trans.T.tolist(), start.tolist())
+        assert _viterbi_page4(*args) == _viterbi_page(*args)
 
 
 def test_transitions_are_counted_within_pages() -> None:

@@ -170,3 +170,27 @@ def test_rows_do_not_depend_on_facts_objects_being_shared() -> None:
     assert (fresh.transform(copies) != shared).nnz == 0
     assert np.allclose(shared.toarray(), _reference_rows(feat, pages), atol=1e-6)
     assert feat.transform([]).shape == (0, 1 << feat.bits)
+
+
+@pytest.mark.parametrize("class_tokens", [12, 3, 1, 0])
+def test_cached_columns_are_the_columns_of_the_tokens(class_tokens: int) -> None:
+    """The columns cached per path and per class word are those of dom_tokens' tokens."""
+    from classify.dom import _bucket, _columns
+
+    cases = [
+        ("", ""),
+        ("body", ""),
+        ("body>div>ul>li", "sidebar nav menu item"),
+        ("div>p", " ".join(f"w{i}" for i in range(30))),
+        ("html>body>main>article>section>div>p", "post post body"),
+        ("", "only classes here"),
+    ]
+    for path, tokens in cases:
+        for ngrams in ((2, 3), (2,), ()):
+            expected = tuple(
+                _bucket(t, 14)
+                for t in dom_tokens(
+                    _facts(path, tokens), path_ngrams=ngrams, class_tokens=class_tokens
+                )
+            )
+            assert _columns(path, tokens, 14, ngrams, class_tokens) == expected

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
+import classify.model as model_module
 from classify.features import FeatureConfig
 from classify.model import LineClassifier, ModelConfig, _context_block
 from classify.records import LABELS, Label, Line, Page
@@ -45,7 +47,11 @@ def _pages() -> tuple[list[Page], list[list[Label]]]:
     return pages, labels
 
 
-def test_predict_proba_matches_the_stacked_matrix_reference() -> None:
+@pytest.mark.parametrize("dense_max_rows", [0, 10**6])  # dense blocks as sparse rows; by numpy
+def test_predict_proba_matches_the_stacked_matrix_reference(
+    dense_max_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_module, "DENSE_PRODUCT_MAX_ROWS", dense_max_rows)
     pages, labels = _pages()
     model = LineClassifier(
         features=FeatureConfig(word_min_df=1), config=ModelConfig(max_iter=5)

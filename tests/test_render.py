@@ -420,3 +420,37 @@ def test_blank_text_at_a_line_start_changes_nothing(
     # start a line; other whitespace (no-break space, \x0b) still counts as linked text
     lines = render_html(html).lines
     assert [(line.text, line.dom.link_density if line.dom else None) for line in lines] == want
+
+
+def test_repeated_sibling_classes_keep_their_own_ancestors() -> None:
+    # a block's tokens are remembered per (class string, inherited tokens): the same class
+    # under another parent, or after an overlapping ancestor, is merged again
+    html = (
+        "<body class='site'><div class='post main'><ul class='list post'>"
+        "<li class='item'>A</li><li class='item'>B</li><li class='item post'>C</li></ul></div>"
+        "<div class='side'><ul class='list'><li class='item'>D</li><li class='item'>E</li>"
+        "</ul></div></body>"
+    )
+    got = {line.text: line.dom.class_tokens for line in render_html(html).lines if line.dom}
+    assert got == {
+        "A": "item list post main site",
+        "B": "item list post main site",
+        "C": "item post list main site",
+        "D": "item list side site",
+        "E": "item list side site",
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_plain_lines_are_those_of_the_general_writer(seed: int) -> None:
+    # plain options write each text as one line on a fast path; a wrap width no line reaches
+    # takes the general path (RenderOptions handling): both give the same lines and facts
+    rng = random.Random(seed)
+    parts = ["<p>", "</p>", "<div class='c'>", "</div>", "<a href=x>", "</a>", "<br>", "<li>"]
+    parts += ["<pre>", "</pre>", "<span>", "</span>", " ", "\n", "\xa0", "word", "two words."]
+    parts += ["<ul class='menu'>", "</ul>", "<h2 id='h'>", "</h2>", "<td>", "<nav>", "</nav>"]
+    for _ in range(30):
+        html = "<body>" + "".join(rng.choice(parts) for _ in range(80)) + "</body>"
+        plain = render_html(html)
+        general = render_html(html, options=RenderOptions(wrap=10**9))
+        assert plain.lines == general.lines
