@@ -509,14 +509,6 @@ def _sequence_scores(
     return strength * (log_trans - prior), strength * (log_start - prior)
 
 
-SIDE_BY_SIDE_MIN_PAGES = 8
-"""Decode pages side by side (numpy, a step per line position) when they hold at least this
-many times the longest page's lines; else page by page in plain Python (a single page:
-0.3 ms for 170 lines against 2.7 ms side by side; 64 pages: 0.08 ms a page side by side).
-With four labels pages are always decoded one by one, unrolled (:func:`_viterbi_page4`):
-0.15 ms a page against 0.33 side by side, in batches of 64 held-out HTML pages."""
-
-
 def viterbi(
     log_emit: np.ndarray,
     lengths: Sequence[int] | np.ndarray,
@@ -526,15 +518,15 @@ def viterbi(
     """The most probable label sequence of each page: ``log_emit`` holds the pages' rows one
     page after the other (``lengths`` rows each), columns the labels; ``log_trans[a, b]``
     scores label ``b`` after ``a`` and ``log_start`` a page's first label. Ties go to the
-    lower label index."""
+    lower label index. Pages are decoded one by one in plain Python, unrolled for four labels
+    (:func:`_viterbi_page4`: 0.15 ms a held-out HTML page; numpy over the pages of a batch
+    side by side, a step per line position, took 0.33)."""
     sizes = np.asarray(lengths, dtype=np.int64)
     if int(sizes.sum()) != len(log_emit):
         raise ValueError(f"{len(log_emit)} rows but page lengths sum to {int(sizes.sum())}")
     if not len(log_emit):
         return np.zeros(0, dtype=np.int64)
     four = len(log_start) == 4
-    if not four and len(log_emit) >= SIDE_BY_SIDE_MIN_PAGES * int(sizes.max()):
-        return _viterbi_side_by_side(log_emit, sizes, log_trans, log_start)
     out = np.zeros(len(log_emit), dtype=np.int64)
     trans_to = log_trans.T.tolist()
     start = log_start.tolist()
@@ -551,8 +543,8 @@ def viterbi(
 def _viterbi_page(
     rows: list[list[float]], trans_to: list[list[float]], start: list[float]
 ) -> list[int]:
-    """One page in plain Python (``trans_to[b][a]`` scores ``b`` after ``a``); the same
-    additions in the same order as :func:`_viterbi_side_by_side`, so the same result."""
+    """One page in plain Python (``trans_to[b][a]`` scores ``b`` after ``a``); ties go to
+    the first best label."""
     score = [e + s for e, s in zip(rows[0], start, strict=True)]
     back = []
     for row in rows[1:]:
@@ -635,43 +627,6 @@ def _viterbi_page4(
         state = pointers[state]
         path.append(state)
     return path[::-1]
-
-
-def _viterbi_side_by_side(
-    log_emit: np.ndarray, sizes: np.ndarray, log_trans: np.ndarray, log_start: np.ndarray
-) -> np.ndarray:
-    """All pages at once, longest first, one line position per step: a few numpy
-    operations per position of the longest page, not per line."""
-    out = np.zeros(len(log_emit), dtype=np.int64)
-    order = np.argsort(-sizes, kind="stable")
-    order = order[sizes[order] > 0]
-    starts = (np.cumsum(sizes) - sizes)[order]  # first row of each page, longest page first
-    size = sizes[order]
-    # pages still running at each position: sizes are sorted, so they are a prefix
-    running = len(order) - np.searchsorted(size[::-1], np.arange(int(size[0])), side="right")
-    score = log_emit[starts] + log_start
-    back = []
-    last = np.zeros(len(order), dtype=np.int64)  # each page's best last label
-    for i in range(1, int(size[0])):
-        n = int(running[i])
-        if n < len(score):
-            last[n : len(score)] = score[n:].argmax(axis=1)
-            score = score[:n]
-        step = score[:, :, None] + log_trans
-        best = step.argmax(axis=1)
-        back.append(best)
-        score = np.take_along_axis(step, best[:, None, :], axis=1)[:, 0] + log_emit[starts[:n] + i]
-    last[: len(score)] = score.argmax(axis=1)
-    state = last.copy()
-    ends = size - 1
-    for i in range(int(size[0]) - 1, -1, -1):
-        n = int(running[i])
-        ending = ends[:n] == i
-        state[:n][ending] = last[:n][ending]
-        out[starts[:n] + i] = state[:n]
-        if i:
-            state[:n] = back[i - 1][np.arange(n), state[:n]]
-    return out
 
 
 def _choose_sequence(

@@ -16,7 +16,6 @@ from classify.model import (
     _transitions,
     _viterbi_page,
     _viterbi_page4,
-    _viterbi_side_by_side,
     viterbi,
 )
 from classify.records import LABELS, Line, Page
@@ -111,7 +110,7 @@ def _brute_force(emit: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list
     return list(max(itertools.product(range(k), repeat=len(emit)), key=score))
 
 
-@pytest.mark.parametrize("pages", [7, 40])  # page by page; side by side (many pages)
+@pytest.mark.parametrize("pages", [7, 40])
 def test_viterbi_finds_the_best_sequence_of_every_page(pages: int) -> None:
     rng = np.random.default_rng(pages)
     lengths = [0, 1, 6, *rng.integers(0, 7, size=pages - 3).tolist()]
@@ -127,18 +126,6 @@ def test_viterbi_finds_the_best_sequence_of_every_page(pages: int) -> None:
     assert np.array_equal(viterbi(emit, lengths, trans * 0, start * 0), emit.argmax(axis=1))
     with pytest.raises(ValueError, match="page lengths"):
         viterbi(emit, [3], trans, start)
-
-
-def test_both_ways_of_decoding_agree_on_real_sized_pages() -> None:
-    rng = np.random.default_rng(1)
-    lengths = rng.integers(0, 300, size=50)
-    emit = np.log(rng.dirichlet(np.full(4, 0.3), size=int(lengths.sum())))
-    trans = np.log(rng.dirichlet(np.ones(4), size=4))
-    start = np.log(rng.dirichlet(np.ones(4)))
-    together = _viterbi_side_by_side(emit, lengths, trans, start)
-    offsets = np.cumsum([0, *lengths.tolist()])
-    alone = [viterbi(emit[a:b], [b - a], trans, start) for a, b in itertools.pairwise(offsets)]
-    assert np.array_equal(together, np.concatenate(alone))
 
 
 @pytest.mark.parametrize("ties", [False, True])
