@@ -436,6 +436,14 @@ def _own_tokens(raw: str) -> tuple[tuple[str, ...], frozenset[str], int]:
     return own, frozenset(own), _CLASS_TOKENS_DEFAULT - len(own)
 
 
+def _link_density(linked: list[str], total: int) -> float:
+    """Share of a line's ``total`` visible (non-space) characters that are inside links, from
+    the ``linked`` text pieces, rounded to 4 places."""
+    lk = "".join(linked)
+    visible = len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
+    return round(min(1.0, visible / total), 4)
+
+
 class _Walk:
     """The open block elements during one walk, as parallel stacks (internal).
 
@@ -563,13 +571,7 @@ class _Walk:
                 # :meth:`emit` inlined for its common case: one line, written as is
                 text = " ".join(raw.split())
                 total = len(text) - text.count(" ")
-                density = 0.0
-                if linked and total:
-                    lk = "".join(linked)
-                    visible = (
-                        len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
-                    )
-                    density = round(min(1.0, visible / total), 4)
+                density = _link_density(linked, total) if linked and total else 0.0
                 start = len(self.texts)
                 self.texts.append(text)
                 self.line_facts.append(self._facts(level, density))
@@ -595,11 +597,7 @@ class _Walk:
             text = " ".join(raw.split())
             pieces = [text]
             total = len(text) - text.count(" ")
-        density = 0.0
-        if linked and total:
-            lk = "".join(linked)
-            visible = len(lk) - lk.count(" ") - lk.count("\n") - lk.count("\t") - lk.count("\r")
-            density = round(min(1.0, visible / total), 4)
+        density = _link_density(linked, total) if linked and total else 0.0
         facts = self._facts(level, density)
         texts = self.texts
         bullets = self.options.bullets

@@ -218,8 +218,8 @@ class Scorer:
 
     @staticmethod
     def _decide(rows_of: list[np.ndarray], groups: _Groups) -> list[np.ndarray]:
-        """Each page's label indices, decided by its model over all of the batch's pages that
-        model scored (a sequence decoding runs the pages side by side)."""
+        """Each page's label indices, decided by the model that scored it (one call per
+        model for all of its pages in the batch)."""
         out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(rows_of)
         for model, members in groups:
             lengths = [len(rows_of[k]) for k in members]
