@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import gzip
 import json
+import logging
 import signal
 import sys
 import time
@@ -136,6 +137,8 @@ def _readability(html: str) -> str:
     import lxml.html
     from readability import Document
 
+    # readability logs a traceback before raising; the failure is counted in the table
+    logging.getLogger("readability").setLevel(logging.CRITICAL)
     summary = Document(html).summary()
     tree = lxml.html.fromstring(summary)
     for el in tree.iter():
