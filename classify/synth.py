@@ -439,7 +439,7 @@ _EN = _Vocab(
         "Show more", "Expand", "Zoom", "Download", "Copy", "Favorite", "Subscribe", "Vote",
     ),
     photo_credits=(
-        "Photo: {s}", "(Photo: {s})", "Image: {name}", "File photo", "Image credit: {s}",
+        "Photo: {s}", "(Photo: {s})", "Image: {s}", "File photo", "Image credit: {s}",
         "Photo courtesy of {s}", "Representational image",
     ),
     counters=(

@@ -7,6 +7,7 @@ import gzip
 import inspect
 import json
 import random
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -214,6 +215,15 @@ def test_no_seed_template_words() -> None:
     for sample in out:
         for text in _lines(sample, Label.BOILERPLATE):
             assert not any(word in text for word in SEED_TEMPLATE_WORDS), text
+
+
+def test_no_placeholder_is_left_unfilled() -> None:
+    """Every ``{key}`` of the site templates is filled (a literal ``Image: {name}`` once
+    stood on every page of the sites that drew it)."""
+    placeholder = re.compile(r"\{[A-Za-z_]\w*\}")
+    out = list(generate_sites(POOL, sites=300, pages_per_site=(2, 3), seed=3))
+    leftovers = {line.text for s in out for line in s.page.lines if placeholder.search(line.text)}
+    assert not leftovers, sorted(leftovers)[:5]
 
 
 def test_republished_pages_share_article_text() -> None:
