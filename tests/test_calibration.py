@@ -42,9 +42,15 @@ def _gold(samples: list) -> np.ndarray:  # type: ignore[type-arg]
     return np.array([LABELS.index(label) for s in samples for label in s.labels])
 
 
+WEAK = {"c_stage1": 2.0, "c_stage2": 2.0}
+
+
 @pytest.fixture(scope="module")
 def calibrated(train_samples: list) -> LineClassifier:  # type: ignore[type-arg]
-    return _fit(_split(train_samples)[0])
+    # weak regularisation, so that the raw probabilities on these few pages are off (with the
+    # default C they are already close here: held-out error 0.022; the shipped text model's
+    # are not: 0.094 before calibration, 0.013 after, on the corpus held-out pages)
+    return _fit(_split(train_samples)[0], **WEAK)
 
 
 def test_calibration_lowers_the_error_on_sites_not_trained_on(
@@ -86,7 +92,7 @@ def test_calibration_is_deterministic_and_pickles(
 ) -> None:
     train, held = _split(train_samples)
     pages = [s.page for s in held]
-    again = _fit(train)
+    again = _fit(train, **WEAK)
     assert np.array_equal(again.calibration_coef_, calibrated.calibration_coef_)  # type: ignore[arg-type]
     assert again.sequence_strength_ == calibrated.sequence_strength_
     assert again.sequence_lift_ == calibrated.sequence_lift_
