@@ -70,8 +70,8 @@ class ModelConfig:
     """Inverse regularisation of the two stages. With converged fits (``max_iter``), 0.5
     against 2.0 on the shipped training: out-of-fold log loss 0.433 against 0.445 and
     out-of-fold page F1 0.9562 against 0.9557 (the rows calibration and decoding are chosen
-    on); held-out text page F1 0.879 against 0.875. (0.25 is better again out of fold and
-    not yet adopted: docs/experiments.md, "Training convergence".)"""
+    on); held-out text page F1 0.879 against 0.875. (0.25 is better again out of fold, but
+    worse on the real multi-page sites: docs/experiments.md, "Training convergence".)"""
     folds: int = 2
     max_iter: int = 60
     """Epochs of SAGA. The shipped training's weighted rows (length x farm weight, up to ~19)
