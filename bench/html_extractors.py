@@ -57,6 +57,8 @@ from classify.records import LABELS, Label, LabelledPage, Page
 from classify.render import render_html
 
 _CORPORA_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+# readability logs a traceback before raising; its failures are counted in the table
+logging.getLogger("readability").setLevel(logging.CRITICAL)
 _PAGE_CORPORA = ("wcxb_dev", "cleaneval", "cleanportal")
 _SYSTEMS = (
     "classify",
@@ -137,8 +139,6 @@ def _readability(html: str) -> str:
     import lxml.html
     from readability import Document
 
-    # readability logs a traceback before raising; the failure is counted in the table
-    logging.getLogger("readability").setLevel(logging.CRITICAL)
     summary = Document(html).summary()
     tree = lxml.html.fromstring(summary)
     for el in tree.iter():

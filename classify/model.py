@@ -535,7 +535,7 @@ def viterbi(
         raise ValueError(f"{len(log_emit)} rows but page lengths sum to {int(sizes.sum())}")
     if not len(log_emit):
         return np.zeros(0, dtype=np.int64)
-    four = len(log_start) == 4
+    decode = _viterbi_page4 if len(log_start) == 4 else _viterbi_page
     out = np.zeros(len(log_emit), dtype=np.int64)
     trans_to = log_trans.T.tolist()
     start = log_start.tolist()
@@ -543,7 +543,6 @@ def viterbi(
     for size in sizes.tolist():
         if size:
             rows = log_emit[offset : offset + size].tolist()
-            decode = _viterbi_page4 if four else _viterbi_page
             out[offset : offset + size] = decode(rows, trans_to, start)
         offset += size
     return out
