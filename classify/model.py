@@ -644,22 +644,43 @@ def _choose_sequence(
     page_of: np.ndarray,
     n_pages: int,
     transitions: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> tuple[float, bool, dict[str, float]]:
+    page_group: np.ndarray | None = None,
+) -> tuple[float, bool, dict[str, float], dict[str, dict[str, float]]]:
     """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`) and lift with the best
-    page F1 (ties go to the weakest, then to no lift), and the F1 of every candidate."""
+    page F1 (ties go to the weakest, then to no lift), the F1 of every candidate, and the F1
+    of every candidate in each page group.
+
+    With ``page_group`` (a group key per page, e.g. its training weight: corpus pages and
+    generated content-farm pages) the F1 that chooses is the mean of the groups' page F1, so
+    that each kind of page counts alike, not in proportion to how many pages of each kind
+    the training happened to draw."""
     a = LABELS.index(Label.ARTICLE)
     gold = y == a
     lengths = np.bincount(page_of, minlength=n_pages)
+    groups = np.zeros(n_pages, dtype=np.int64) if page_group is None else page_group
+    keys = np.unique(groups)
     candidates = [(s, False) for s in SEQUENCE_STRENGTHS_DEFAULT]
     candidates += [(s, True) for s in SEQUENCE_STRENGTHS_DEFAULT if s]
     f1: dict[tuple[float, bool], float] = {}
+    by_group: dict[str, dict[str, float]] = {f"{k:g}": {} for k in keys.tolist()}
     for strength, lift in candidates:
         trans, start = _sequence_scores(transitions, strength, lift)
         decided = viterbi(log_proba, lengths, trans, start)
-        f1[strength, lift] = _page_article_f1(decided == a, gold, n_tokens, page_of, n_pages)
+        name = f"{strength:.2f}{' lift' if lift else ''}"
+        scores = []
+        for k in keys.tolist():
+            pages = np.flatnonzero(groups == k)
+            rows = np.isin(page_of, pages)
+            local = np.searchsorted(pages, page_of[rows])
+            score = _page_article_f1(
+                decided[rows] == a, gold[rows], n_tokens[rows], local, len(pages)
+            )
+            by_group[f"{k:g}"][name] = score
+            scores.append(score)
+        f1[strength, lift] = float(np.mean(scores))
     best = max(f1, key=lambda c: (round(f1[c], 6), -c[0], not c[1]))
     table = {f"{s:.2f}{' lift' if lift else ''}": v for (s, lift), v in f1.items()}
-    return best[0], best[1], table
+    return best[0], best[1], table, by_group
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
@@ -835,12 +856,23 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         report["oof_log_loss_after"] = _log_loss(proba, y)
         if cfg.decoding == "sequence":
             n_tokens = np.fromiter(map(len, map(str.split, batch.texts)), np.float64, len(y))
-            self.sequence_strength_, self.sequence_lift_, table = _choose_sequence(
-                _log_evidence(proba), y, n_tokens, batch.page_of, n_pages, self.transitions_
+            page_group = None
+            if page_weight is not None:
+                page_group = np.zeros(n_pages)
+                page_group[page_of] = page_weight
+            self.sequence_strength_, self.sequence_lift_, table, by_group = _choose_sequence(
+                _log_evidence(proba),
+                y,
+                n_tokens,
+                batch.page_of,
+                n_pages,
+                self.transitions_,
+                page_group,
             )
             report["sequence_strength"] = self.sequence_strength_
             report["sequence_lift"] = self.sequence_lift_
             report["oof_page_f1_by_strength"] = table
+            report["oof_page_f1_by_strength_and_page_weight"] = by_group
         self.calibration_report_ = report
 
     def _calibrated(self, log_proba: np.ndarray, page_of: np.ndarray, n_pages: int) -> np.ndarray:

@@ -316,6 +316,12 @@ def _calibration_line(model: LineClassifier) -> str:
             + ", ".join(f"{k}: {v:.4f}" for k, v in table.items())
             + ")"
         )
+        groups = rep.get("oof_page_f1_by_strength_and_page_weight", {})
+        if len(groups) > 1:
+            out += "; the mean of the page weights' own F1: " + "; ".join(
+                f"page weight {w}: " + ", ".join(f"{k}: {v:.4f}" for k, v in t.items())
+                for w, t in groups.items()
+            )
     return out
 
 

@@ -12,6 +12,8 @@ from classify.evaluate import expected_calibration_error, reliability
 from classify.model import (
     LineClassifier,
     ModelConfig,
+    _choose_sequence,
+    _log_evidence,
     _page_article_f1,
     _transitions,
     _viterbi_page,
@@ -252,3 +254,39 @@ def test_the_prior_lift_takes_the_labels_base_rate_out_of_the_transitions() -> N
     assert np.allclose(trans, 0.5 * log_trans) and np.allclose(start, 0.5 * log_prior)
     trans, start = _sequence_scores(transitions, 0.5, lift=True)
     assert np.allclose(trans, 0.5 * (log_trans - log_prior)) and np.allclose(start, 0.0)
+
+
+def test_sequence_strength_is_chosen_on_the_mean_of_page_groups() -> None:
+    rng = np.random.default_rng(3)
+    page_of = np.repeat(np.arange(12), rng.integers(3, 9, size=12))
+    n_pages, n = 12, len(page_of)
+    y = rng.integers(0, 4, size=n)
+    # noisy evidence: mostly the gold label, sometimes another one
+    proba = rng.dirichlet(np.full(4, 0.5), size=n)
+    proba[np.arange(n), y] += rng.uniform(0.0, 1.0, size=n)
+    log_proba = _log_evidence(proba / proba.sum(axis=1, keepdims=True))
+    n_tokens = rng.integers(1, 30, size=n).astype(np.float64)
+    transitions = _transitions(y, page_of)
+    group = np.array([1.0] * 9 + [3.0] * 3)  # nine corpus pages, three farm pages
+    strength, lift, table, by_group = _choose_sequence(
+        log_proba, y, n_tokens, page_of, n_pages, transitions, group
+    )
+    assert set(by_group) == {"1", "3"}
+    chosen = f"{strength:.2f}{' lift' if lift else ''}"
+    assert table[chosen] == max(table.values())
+    for name, value in table.items():
+        assert value == pytest.approx((by_group["1"][name] + by_group["3"][name]) / 2)
+    # each group's F1 is the F1 of its own pages alone
+    farm = np.flatnonzero(group == 3.0)
+    rows = np.isin(page_of, farm)
+    local = np.searchsorted(farm, page_of[rows])
+    argmax_f1 = _page_article_f1(
+        log_proba[rows].argmax(axis=1) == 0, y[rows] == 0, n_tokens[rows], local, len(farm)
+    )
+    assert by_group["3"]["0.00"] == pytest.approx(argmax_f1)
+    # without groups all pages count alike
+    _, _, pooled, one = _choose_sequence(log_proba, y, n_tokens, page_of, n_pages, transitions)
+    assert list(one) == ["0"] and one["0"] == pooled
+    assert pooled["0.00"] == pytest.approx(
+        _page_article_f1(log_proba.argmax(axis=1) == 0, y == 0, n_tokens, page_of, n_pages)
+    )
