@@ -197,6 +197,36 @@ def make_line(text: str, dom: DomFacts | None = None) -> Line:
 ) = (getattr(DomFacts, f.name).__set__ for f in fields(DomFacts))
 
 
+def dom_facts(
+    tag_path: str,
+    class_tokens: str,
+    link_density: float,
+    in_list: bool,
+    in_heading: bool,
+    in_table: bool,
+    in_chrome: bool,
+    depth: int,
+) -> DomFacts:
+    """``DomFacts(...)`` with the container fields zero, as the constructor but faster."""
+    obj: DomFacts = _new(DomFacts)
+    _dom_tag_path(obj, tag_path)
+    _dom_class_tokens(obj, class_tokens)
+    _dom_link_density(obj, link_density)
+    _dom_in_list(obj, in_list)
+    _dom_in_heading(obj, in_heading)
+    _dom_in_table(obj, in_table)
+    _dom_in_chrome(obj, in_chrome)
+    _dom_depth(obj, depth)
+    _dom_prose_block(obj, 0.0)
+    _dom_prose_parent(obj, 0.0)
+    _dom_prose_up3(obj, 0.0)
+    _dom_parent_prose_density(obj, 0.0)
+    _dom_main_position(obj, 0)
+    _dom_main_share(obj, 0.0)
+    _dom_main_link_density(obj, 0.0)
+    return obj
+
+
 def with_container(
     base: DomFacts,
     shares: tuple[float, float, float, float],

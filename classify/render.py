@@ -45,8 +45,9 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from lxml import etree
 
@@ -57,6 +58,7 @@ from classify.records import (
     DomFacts,
     Line,
     Page,
+    dom_facts,
     make_line,
     with_container,
 )
@@ -227,6 +229,25 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+_TAG_CODES: dict[str, int] = {
+    tag: _TAG_FLAGS.get(tag, 0)
+    | (32 if tag in _BLOCKS else 0)
+    | (64 if tag == "a" else 0)
+    | (128 if tag in _BREAKS else 0)
+    | (256 if tag == "li" else 0)
+    for tag in _BLOCKS | _BREAKS | {"a"}
+}
+"""Tag -> DOM flags plus what the compiled walk needs: 32 block, 64 ``a``, 128 break, 256
+``li`` (see classify/_walk.pyx)."""
+
+try:
+    from classify import _walk
+except ImportError:  # built without a C compiler: the pure-Python walk, same rules
+    _walk = None  # type: ignore[assignment]
+COMPILED = _walk is not None
+"""The compiled walk (classify/_walk.pyx) is built and used by :func:`render_html`."""
 
 
 class RenderError(ValueError):
@@ -444,6 +465,20 @@ def _link_density(linked: list[str], total: int) -> float:
     return round(min(1.0, visible / total), 4)
 
 
+def _make_facts(path: str, tokens: str, flags: int, depth: int, link_density: float) -> DomFacts:
+    """The :class:`DomFacts` of a line of a block (container fields left zero)."""
+    return dom_facts(
+        path,
+        tokens,
+        link_density,
+        bool(flags & _F_LIST),
+        bool(flags & _F_HEADING),
+        bool(flags & _F_TABLE),
+        bool(flags & _F_CHROME),
+        depth,
+    )
+
+
 class _Walk:
     """The open block elements during one walk, as parallel stacks (internal).
 
@@ -547,18 +582,7 @@ class _Walk:
         key = (static, link_density)
         found = self.facts.get(key)
         if found is None:
-            path, tokens, flags, depth = static
-            found = DomFacts(
-                tag_path=path,
-                class_tokens=tokens,
-                link_density=link_density,
-                in_list=bool(flags & _F_LIST),
-                in_heading=bool(flags & _F_HEADING),
-                in_table=bool(flags & _F_TABLE),
-                in_chrome=bool(flags & _F_CHROME),
-                depth=depth,
-            )
-            self.facts[key] = found
+            found = self.facts[key] = _make_facts(*static, link_density)
         return found
 
     def flush(self, segs: list[str], linked: list[str]) -> None:
@@ -626,16 +650,37 @@ _MAIN_SHARE_DEFAULT = 0.5
 the deepest one is the main container)."""
 
 _Span = tuple[etree._Element, int, int]
+_K = TypeVar("_K", bound=Hashable)
+"""A block of :func:`container_facts`: an lxml element, or a key of the compiled walk."""
+
+
+def parents_of(spans: Sequence[_Span]) -> dict[etree._Element, etree._Element | None]:
+    """The parent of every span's block element and of each of its ancestors (None for the
+    root), each element visited once."""
+    parent: dict[etree._Element, etree._Element | None] = {}
+    for el, _, _ in spans:
+        if el in parent:
+            continue
+        parent[el] = up = el.getparent()
+        while up is not None and up not in parent:
+            parent[up] = above_up = up.getparent()
+            up = above_up
+    return parent
 
 
 def container_facts(
-    texts: Sequence[str], facts: Sequence[DomFacts], spans: Sequence[_Span]
+    texts: Sequence[str],
+    facts: Sequence[DomFacts],
+    spans: Sequence[tuple[_K, int, int]],
+    parent: Mapping[_K, _K | None],
 ) -> Sequence[DomFacts]:
     """The lines' :class:`DomFacts` with their container fields filled from the tree.
 
-    ``texts`` and ``facts`` are the lines' text and facts; ``spans`` are (block element,
-    first line, end line) of each text the walk wrote, in document order (all lines of a
-    span share one :class:`DomFacts`). A span is prose when
+    ``texts`` and ``facts`` are the lines' text and facts; ``spans`` are (block, first
+    line, end line) of each text the walk wrote, in document order (all lines of a span
+    share one :class:`DomFacts`); ``parent`` maps each span's block and each of its
+    ancestors to its parent (None for the root): the blocks are lxml elements
+    (:func:`parents_of`) or the compiled walk's keys. A span is prose when
     it has at least :data:`~classify.records.PROSE_MIN_WORDS` words and ends in terminal
     punctuation; its words count for its block and every ancestor. The *main container* is
     the deepest element that is an ancestor of a prose span's block and holds more than
@@ -668,20 +713,11 @@ def container_facts(
             prose.append(0)
     if not total:
         return facts
-    # the parent of every span's block and of its ancestors (each element visited once)
-    parent: dict[etree._Element, etree._Element | None] = {}
-    for el, _, _ in spans:
-        if el in parent:
-            continue
-        parent[el] = up = el.getparent()
-        while up is not None and up not in parent:
-            parent[up] = above_up = up.getparent()
-            up = above_up
     # prose words under each element, and the elements above a prose block
-    under: dict[etree._Element, int] = {}
-    above: set[etree._Element] = set()
-    sibling_words: dict[etree._Element | None, int] = {}
-    sibling_prose: dict[etree._Element | None, int] = {}
+    under: dict[_K, int] = {}
+    above: set[_K] = set()
+    sibling_words: dict[_K | None, int] = {}
+    sibling_prose: dict[_K | None, int] = {}
     for (el, _, _), words, w in zip(spans, n_words, prose, strict=True):
         up = parent[el]
         sibling_words[up] = sibling_words.get(up, 0) + words
@@ -696,14 +732,14 @@ def container_facts(
     holders = {e for e in above if under[e] > _MAIN_SHARE_DEFAULT * total}
     if not holders:  # the only prose is the root's own text
         return facts
-    main = next(e for e in holders if not any(parent[h] is e for h in holders))
-    inside: dict[etree._Element | None, bool] = {main: True}
+    main = next(e for e in holders if not any(parent[h] == e for h in holders))
+    inside: dict[_K | None, bool] = {main: True}
     span_inside: list[bool] = []
     for el, _, _ in spans:
         found = inside.get(el)
         if found is None:
             path = []
-            node: etree._Element | None = el
+            node: _K | None = el
             while node is not None and node not in inside:
                 path.append(node)
                 node = parent[node]
@@ -723,7 +759,7 @@ def container_facts(
     scale = 100.0 / total  # shares in hundredths, rounded half up (cheaper than round())
     first = span_inside.index(True)
     out = list(facts)
-    shares_of: dict[etree._Element, tuple[float, float, float, float]] = {}
+    shares_of: dict[_K, tuple[float, float, float, float]] = {}
     made: dict[tuple[int, tuple[float, float, float, float], int], DomFacts] = {}
     for k, (el, start, end) in enumerate(spans):
         base = facts[start]
@@ -754,11 +790,32 @@ def container_facts(
 
 
 def _render_lines(
-    root: etree._Element, options: RenderOptions, skip: tuple[str, ...] = _SKIP_TAGS
+    root: etree._Element,
+    options: RenderOptions,
+    skip: tuple[str, ...] = _SKIP_TAGS,
+    *,
+    compiled: bool = True,
 ) -> list[Line]:
+    """The lines of a parsed page (the tree is changed). ``compiled``: use the compiled
+    walk when it is built (:data:`COMPILED`); the pure-Python walk follows the same rules
+    and is the reference the tests compare it with."""
     etree.strip_elements(root, *skip, with_tail=False)
     _drop_hidden(root)  # after the strip: fewer elements to search
     etree.strip_tags(root, *_INLINE_UNWRAP)
+    if _walk is not None and compiled:
+        texts, line_facts, spans, parents = _walk.walk(
+            root,
+            plain=not options.bullets and options.wrap is None,
+            bullets=options.bullets,
+            wrap=options.wrap,
+            tag_flags=_TAG_CODES,
+            class_tokens=_CLASS_TOKENS_DEFAULT,
+            make_facts=_make_facts,
+            wrap_text=wrap_text,
+            path_tags=_PATH_TAGS_DEFAULT,
+        )
+        facts = container_facts(texts, line_facts, spans, parents)
+        return list(map(make_line, texts, facts))
 
     blocks = _BLOCKS
     breaks = _BREAKS
@@ -834,7 +891,7 @@ def _render_lines(
                 linked.append(text)
     if segs:
         flush(segs, linked)
-    facts = container_facts(walk.texts, walk.line_facts, walk.spans)
+    facts = container_facts(walk.texts, walk.line_facts, walk.spans, parents_of(walk.spans))
     return list(map(make_line, walk.texts, facts))
 
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import gzip
+import itertools
+import json
 import os
 import random
 import re
 
 import pytest
 
+from classify import render
 from classify.render import (
     RenderError,
     RenderOptions,
@@ -14,6 +18,7 @@ from classify.render import (
     render_html,
     wrap_text,
 )
+from tests.conftest import CORPORA
 
 
 def texts(html: str | bytes, **kw: object) -> list[str]:
@@ -454,3 +459,67 @@ def test_plain_lines_are_those_of_the_general_writer(seed: int) -> None:
         plain = render_html(html)
         general = render_html(html, options=RenderOptions(wrap=10**9))
         assert plain.lines == general.lines
+
+
+# The compiled walk (classify/_walk.pyx) against the pure-Python walk it must equal.
+
+_needs_compiled = pytest.mark.skipif(
+    not render.COMPILED, reason="classify._walk is not built (no C compiler at install)"
+)
+_WALK_OPTIONS = (RenderOptions(), RenderOptions(bullets="- ", wrap=40), RenderOptions(bullets="* "))
+_TRICKY = (
+    "<p>Hello <a href=x>world</a> and <b>more</b> words.</p><ul><li>one<li>two <a>x</a></ul>",
+    "<body>loose text<div class='A-b c_d 12 x9 İnfo' id=Main>in <a>link <i>deep</i></a> tail"
+    "<br>after break<hr>rule</div>body tail</body>",
+    "<div><pre>line one\n  line two\n\nline three</pre><pre class=code><a>l1</a>\nl2</pre></div>",
+    "<table><tr><td>a</td><td class>b <a href=#> </a>c</td></tr></table><p>&nbsp;</p><p>\xa0x</p>",
+    "<nav><ul><li><a>Home</a></li><li><a>News</a><ul><li>Sub</li></ul></li></ul></nav>"
+    "<article><h1>Title</h1><p>" + "A sentence of prose that ends here. " * 4 + "</p>"
+    "<p>" + "More prose, of the story, with a full stop. " * 3 + "</p></article>"
+    "<footer><p>© 2026 Site</p></footer>",
+    "<div hidden>gone</div><div style='display:none'>gone</div><p>kept<span aria-hidden=true>"
+    "no</span> yes</p><noscript>ns</noscript><script>x</script>",
+    "<div>" + "<div class='n'>" * 40 + "deep <a>text</a>" + "</div>" * 40 + "after</div>",
+    "<p>" + "word " * 60 + "</p><li>" + "item " * 30 + "</li>",
+    "<![CDATA[x]]><p>a<!-- c -->b</p><?pi x?><p>&unknown; &amp; &#x1F600;</p>",
+    "",
+    "   ",
+    "<html><body></body></html>",
+)
+
+
+def _both_walks(html: str, options: RenderOptions) -> tuple[list[object], list[object]]:
+    data = render._to_utf8(html)
+    out = []
+    for compiled in (False, True):
+        root = render._parse(data)
+        lines = [] if root is None else render._render_lines(root, options, compiled=compiled)
+        out.append([(line.text, line.dom) for line in lines])
+    return out[0], out[1]
+
+
+@_needs_compiled
+@pytest.mark.parametrize("options", _WALK_OPTIONS)
+@pytest.mark.parametrize("html", _TRICKY)
+def test_compiled_walk_equals_python_walk(html: str, options: RenderOptions) -> None:
+    python, compiled = _both_walks(html, options)
+    assert compiled == python
+
+
+@_needs_compiled
+def test_compiled_walk_equals_python_walk_on_corpus_pages() -> None:
+    path = CORPORA / "wcxb_dev.jsonl.gz"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        pages = [json.loads(raw)["html"] for raw in itertools.islice(fh, 40)]
+    differ = []
+    lines = 0
+    for k, html in enumerate(pages):
+        for options in _WALK_OPTIONS:
+            python, compiled = _both_walks(html, options)
+            lines += len(python)
+            if compiled != python:
+                differ.append((k, options))
+    assert lines > 5_000
+    assert differ == []

@@ -1,0 +1,20 @@
+"""Type stub of the compiled walk (classify/_walk.pyx)."""
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from classify.records import DomFacts
+
+def walk(
+    root: etree._Element,
+    *,
+    plain: bool,
+    bullets: str,
+    wrap: int | None,
+    tag_flags: dict[str, int],
+    class_tokens: int,
+    make_facts: Callable[[str, str, int, int, float], DomFacts],
+    wrap_text: Callable[[str, int], list[str]],
+    path_tags: int,
+) -> tuple[list[str], list[DomFacts], list[tuple[int, int, int]], dict[int, int | None]]: ...

@@ -1,0 +1,503 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The walk of :func:`classify.render._render_lines`, compiled.
+
+It reads libxml2's nodes under an lxml element directly (lxml's public C API) instead of
+going through element proxies, and does the per-line bookkeeping of ``render._Walk`` in
+C. The rules are those of the Python walk in ``classify/render.py``, which stays as the
+reference and as the fallback when this module is not built: tests/test_render.py checks
+that both give the same lines, facts and spans.
+"""
+
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.string cimport strcmp, strlen
+
+cimport lxml.includes.etreepublic as cetree
+from lxml.includes cimport tree
+from lxml.includes.tree cimport xmlAttr, xmlNode
+
+import builtins
+
+cetree.import_lxml__etree()
+
+cdef object _round = builtins.round
+
+# tag codes: the DOM flags of render._TAG_FLAGS in the low bits, then what the walk needs
+cdef enum:
+    F_LIST = 1
+    F_HEADING = 2
+    F_TABLE = 4
+    F_CHROME = 8
+    F_PRE = 16
+    F_DOM = 15
+    K_BLOCK = 32
+    K_ANCHOR = 64
+    K_BREAK = 128
+    K_LI = 256
+
+
+cdef inline bint _is_text(xmlNode* n) noexcept nogil:
+    return n.type == tree.XML_TEXT_NODE or n.type == tree.XML_CDATA_SECTION_NODE
+
+
+cdef inline xmlNode* _text_or_skip(xmlNode* n) noexcept nogil:
+    """lxml's ``_textNodeOrSkip``: ``n`` if it is text, past XInclude markers, else NULL."""
+    while n is not NULL:
+        if _is_text(n):
+            return n
+        if n.type == tree.XML_XINCLUDE_START or n.type == tree.XML_XINCLUDE_END:
+            n = n.next
+        else:
+            return NULL
+    return NULL
+
+
+cdef inline xmlNode* _next_element(xmlNode* n) noexcept nogil:
+    """The first node from ``n`` on (``n`` included) that ``etree.iter()`` yields."""
+    while n is not NULL and not cetree._isElement(n):
+        n = n.next
+    return n
+
+
+cdef inline Py_ssize_t _visible(const char* s) noexcept nogil:
+    """Code points of UTF-8 ``s`` that are not ' ', '\\n', '\\t' or '\\r'."""
+    cdef Py_ssize_t count = 0
+    cdef unsigned char c
+    while s[0] != 0:
+        c = <unsigned char>s[0]
+        if (c & 0xC0) != 0x80 and c != 32 and c != 10 and c != 9 and c != 13:
+            count += 1
+        s += 1
+    return count
+
+
+cdef inline bint _blank(const char* s) noexcept nogil:
+    """All of ``s`` is ' ', '\\t', '\\n' or '\\r'."""
+    cdef unsigned char c
+    while s[0] != 0:
+        c = <unsigned char>s[0]
+        if c != 32 and c != 10 and c != 9 and c != 13:
+            return False
+        s += 1
+    return True
+
+
+cdef object _utf8(const char* s):
+    return PyUnicode_DecodeUTF8(s, strlen(s), NULL)
+
+
+cdef object _attribute(xmlNode* node, const char* name):
+    """The value of the attribute ``name`` (no namespace) of ``node``, or None."""
+    cdef xmlAttr* attr = node.properties
+    cdef xmlNode* child
+    cdef list parts
+    while attr is not NULL:
+        if attr.ns is NULL and strcmp(<const char*>attr.name, name) == 0:
+            child = attr.children
+            if child is not NULL and child.next is NULL and child.content is not NULL:
+                return _utf8(<const char*>child.content)
+            parts = []
+            while child is not NULL:
+                if child.content is not NULL:
+                    parts.append(_utf8(<const char*>child.content))
+                child = child.next
+            return "".join(parts)
+        attr = attr.next
+    return None
+
+
+cdef class _Walk:
+    """The open blocks and the lines written so far (``render._Walk``, in C)."""
+
+    cdef list texts, line_facts, spans, tags, tokens, keys, segs
+    cdef dict own, merged, facts, codes, names
+    cdef xmlNode** nodes
+    cdef int* flags
+    cdef int* li_of
+    cdef char* li_started
+    cdef Py_ssize_t depth, capacity, linked
+    cdef bint plain, pre_any
+    cdef object bullets, wrap, make_facts, wrap_text, tag_flags
+    cdef int path_tags, class_tokens
+
+    def __cinit__(self):
+        self.nodes = NULL
+        self.flags = NULL
+        self.li_of = NULL
+        self.li_started = NULL
+        self.depth = 0
+        self.capacity = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self.nodes)
+        PyMem_Free(self.flags)
+        PyMem_Free(self.li_of)
+        PyMem_Free(self.li_started)
+
+    cdef int _grow(self) except -1:
+        cdef Py_ssize_t cap = max(64, 2 * self.capacity)
+        cdef void* p
+        p = PyMem_Realloc(self.nodes, cap * sizeof(xmlNode*))
+        if p is NULL:
+            raise MemoryError()
+        self.nodes = <xmlNode**>p
+        p = PyMem_Realloc(self.flags, cap * sizeof(int))
+        if p is NULL:
+            raise MemoryError()
+        self.flags = <int*>p
+        p = PyMem_Realloc(self.li_of, cap * sizeof(int))
+        if p is NULL:
+            raise MemoryError()
+        self.li_of = <int*>p
+        p = PyMem_Realloc(self.li_started, cap * sizeof(char))
+        if p is NULL:
+            raise MemoryError()
+        self.li_started = <char*>p
+        self.capacity = cap
+        return 0
+
+    cdef int code(self, xmlNode* node) except -1:
+        """The tag code of an element (0 for comments and other element-like nodes)."""
+        if node.type != tree.XML_ELEMENT_NODE:
+            return 0
+        key = <size_t>node.name
+        found = self.codes.get(key)
+        if found is None:
+            name = _utf8(<const char*>node.name)
+            if node.ns is not NULL and node.ns.href is not NULL:
+                name = "{%s}%s" % (_utf8(<const char*>node.ns.href), name)
+            found = self.tag_flags.get(name, 0)
+            self.codes[key] = found
+            self.names[key] = name
+        return found
+
+    cdef object name(self, xmlNode* node):
+        return self.names[<size_t>node.name]
+
+    cdef tuple _tokens(self, Py_ssize_t level):
+        cdef list tokens = self.tokens
+        cdef Py_ssize_t j = level, i
+        while j >= 0 and tokens[j] is None:
+            j -= 1
+        cdef tuple inherited = (tokens[j] or ()) if j >= 0 else ()
+        for i in range(j + 1, level + 1):
+            cls = _attribute(self.nodes[i], "class")
+            ident = _attribute(self.nodes[i], "id")
+            if cls or ident:
+                key = (f"{cls or ''} {ident or ''}", inherited)
+                found = self.merged.get(key)
+                if found is None:
+                    found = self.merged[key] = self._merge(key[0], inherited)
+                inherited = found
+            tokens[i] = inherited
+        return inherited
+
+    cdef tuple _merge(self, str raw, tuple inherited):
+        found = self.own.get(raw)
+        if found is None:
+            found = self.own[raw] = _own_tokens(raw, self.class_tokens)
+        own, own_set, room = found
+        if not own:
+            return inherited
+        if room <= 0 or not inherited:
+            return own
+        if own_set.isdisjoint(inherited):
+            return own + inherited[:room]
+        return own + tuple([t for t in inherited if t not in own_set][:room])
+
+    cdef object _facts(self, Py_ssize_t level, double link_density):
+        static = self.keys[level]
+        if static is None:
+            start = max(level + 1 - self.path_tags, 1 if self.tags[0] == "html" else 0)
+            path = ">".join(self.tags[start : level + 1])
+            tokens = " ".join(self._tokens(level))
+            static = (path, tokens, self.flags[level] & F_DOM, level)
+            self.keys[level] = static
+        key = (static, link_density)
+        found = self.facts.get(key)
+        if found is None:
+            found = self.facts[key] = self.make_facts(*static, link_density)
+        return found
+
+    cdef double _density(self, Py_ssize_t total):
+        if self.linked and total:
+            return _round(min(1.0, self.linked / <double>total), 4)
+        return 0.0
+
+    cdef int flush(self) except -1:
+        raw = "".join(self.segs)
+        cdef Py_ssize_t level = self.depth - 1
+        cdef Py_ssize_t start, total
+        if not raw.isspace():
+            start = len(self.texts)
+            if self.plain and level >= 0 and not self.flags[level] & F_PRE:
+                text = " ".join(raw.split())
+                total = len(text) - text.count(" ")
+                self.texts.append(text)
+                self.line_facts.append(self._facts(level, self._density(total)))
+                self.spans.append((<size_t>self.nodes[level], start, start + 1))
+            else:
+                self.emit(raw, level)
+                if len(self.texts) > start:
+                    self.spans.append((<size_t>self.nodes[level], start, len(self.texts)))
+        self.segs.clear()
+        self.linked = 0
+        return 0
+
+    cdef int emit(self, str raw, Py_ssize_t level) except -1:
+        cdef Py_ssize_t total, li
+        if level < 0:
+            return 0
+        if self.flags[level] & F_PRE:
+            pieces = [p for p in (" ".join(q.split()) for q in raw.splitlines()) if p]
+            total = sum([len(p) - p.count(" ") for p in pieces])
+        else:
+            text = " ".join(raw.split())
+            pieces = [text]
+            total = len(text) - text.count(" ")
+        facts = self._facts(level, self._density(total))
+        texts = self.texts
+        bullets = self.bullets
+        wrap = self.wrap
+        if not bullets and wrap is None:
+            texts.extend(pieces)
+            self.line_facts.extend([facts] * len(pieces))
+            return 0
+        li = self.li_of[level] if bullets else -1
+        for piece in pieces:
+            text = piece
+            if bullets and li >= 0 and not self.li_started[li]:
+                self.li_started[li] = 1
+                text = bullets + piece
+            if wrap is not None and len(text) > wrap:
+                parts = self.wrap_text(text, wrap)
+                texts.extend(parts)
+                self.line_facts.extend([facts] * len(parts))
+            else:
+                texts.append(text)
+                self.line_facts.append(facts)
+        return 0
+
+    cdef int gather(self, xmlNode* first, bint anchored) except -1:
+        """Add the text run starting at ``first`` (lxml's ``.text``/``.tail``) to the line."""
+        cdef xmlNode* n = _text_or_skip(first)
+        cdef xmlNode* m
+        cdef Py_ssize_t size = 0, visible = 0
+        cdef bint blank = True, single
+        if n is NULL or self.depth == 0:
+            return 0
+        m = n
+        single = True
+        while m is not NULL:
+            if m.content is not NULL and m.content[0] != 0:
+                size += 1
+                if blank and not _blank(<const char*>m.content):
+                    blank = False
+            m = _text_or_skip(m.next)
+            if m is not NULL:
+                single = False
+        if size == 0 or (blank and not self.segs):
+            return 0
+        if single:
+            text = _utf8(<const char*>n.content)
+            if anchored:
+                visible = _visible(<const char*>n.content)
+        else:
+            parts = []
+            m = n
+            while m is not NULL:
+                if m.content is not NULL:
+                    parts.append(_utf8(<const char*>m.content))
+                    if anchored:
+                        visible += _visible(<const char*>m.content)
+                m = _text_or_skip(m.next)
+            text = "".join(parts)
+        self.segs.append(text)
+        if anchored:
+            self.linked += visible
+        return 0
+
+    cdef int push(self, xmlNode* node, int code) except -1:
+        cdef Py_ssize_t d = self.depth
+        if d == self.capacity:
+            self._grow()
+        self.nodes[d] = node
+        self.flags[d] = (self.flags[d - 1] if d else 0) | (code & (F_DOM | F_PRE))
+        if code & K_LI:
+            self.li_of[d] = d
+        else:
+            self.li_of[d] = self.li_of[d - 1] if d else -1
+        self.li_started[d] = 0
+        self.tags.append(self.name(node))
+        self.tokens.append(None)
+        self.keys.append(None)
+        self.depth = d + 1
+        return 0
+
+    cdef int pop(self) except -1:
+        self.depth -= 1
+        self.tags.pop()
+        self.tokens.pop()
+        self.keys.pop()
+        return 0
+
+
+cdef tuple _own_tokens(str raw, int cap):
+    """``render._own_tokens``: the runs of ASCII letters and digits of the lowercased
+    ``raw`` that hold a letter, deduped, the first ``cap``; as a set; the room left."""
+    cdef str low = raw.lower()
+    cdef list out = []
+    cdef set seen = set()
+    cdef Py_ssize_t i, start = -1, n = len(low)
+    cdef Py_UCS4 ch
+    cdef bint letter = False
+    for i in range(n + 1):
+        ch = low[i] if i < n else 32
+        if (97 <= ch <= 122) or (48 <= ch <= 57):
+            if start < 0:
+                start = i
+                letter = False
+            if ch >= 97:
+                letter = True
+        elif start >= 0:
+            if letter:
+                token = low[start:i]
+                if token not in seen:
+                    seen.add(token)
+                    out.append(token)
+                    if len(out) == cap:
+                        break
+            start = -1
+    own = tuple(out)
+    return own, frozenset(own), cap - len(own)
+
+
+cdef object _node_text(xmlNode* node):
+    """``.text`` of a comment, processing instruction or entity (element-like nodes that
+    are not elements); the parser drops the first two, so these are rare."""
+    if node.type == tree.XML_ENTITY_REF_NODE:
+        return "&%s;" % _utf8(<const char*>node.name)
+    if node.content is NULL:
+        return None
+    return _utf8(<const char*>node.content)
+
+
+def walk(
+    cetree._Element root,
+    *,
+    bint plain,
+    object bullets,
+    object wrap,
+    dict tag_flags,
+    int class_tokens,
+    object make_facts,
+    object wrap_text,
+    int path_tags,
+):
+    """Walk the tree under ``root``; return (texts, facts, spans, parents).
+
+    ``spans`` are (block, first line, end line) with each block as an integer key, and
+    ``parents`` maps every span block and each of its ancestors to its parent's key (None
+    for the top): what :func:`classify.render.container_facts` needs.
+    ``tag_flags`` maps a tag to its DOM flags plus 32 (block), 64 (``a``), 128 (break), 256
+    (``li``).
+    """
+    cdef _Walk w = _Walk()
+    w.texts = []
+    w.line_facts = []
+    w.spans = []
+    w.tags = []
+    w.tokens = []
+    w.keys = []
+    w.segs = []
+    w.own = {}
+    w.merged = {}
+    w.facts = {}
+    w.codes = {}
+    w.names = {}
+    w.linked = 0
+    w.plain = plain
+    w.bullets = bullets
+    w.wrap = wrap
+    w.tag_flags = tag_flags
+    w.class_tokens = class_tokens
+    w.make_facts = make_facts
+    w.wrap_text = wrap_text
+    w.path_tags = path_tags
+
+    cdef xmlNode* top = root._c_node
+    cdef xmlNode* node = top
+    cdef xmlNode* child
+    cdef int code
+    cdef Py_ssize_t anchors = 0
+    while True:
+        # open ``node``
+        code = w.code(node)
+        if code & K_BLOCK:
+            if w.segs:
+                w.flush()
+            w.push(node, code)
+        elif code & K_ANCHOR:
+            anchors += 1
+        elif code & K_BREAK:
+            if w.segs:
+                w.flush()
+        if not code & K_BREAK:
+            if node.type == tree.XML_ELEMENT_NODE:
+                w.gather(node.children, anchors > 0)
+            elif w.depth:
+                text = _node_text(node)
+                if text and (w.segs or not _blank_str(text)):
+                    w.segs.append(text)
+                    if anchors:
+                        w.linked += _visible_str(text)
+        child = _next_element(node.children) if node.type == tree.XML_ELEMENT_NODE else NULL
+        if child is not NULL:
+            node = child
+            continue
+        # close ``node`` and its ancestors until one has a next element sibling
+        while True:
+            code = w.code(node)
+            if code & K_BLOCK:
+                if w.segs:
+                    w.flush()
+                w.pop()
+            elif code & K_ANCHOR:
+                anchors -= 1
+            if node is top:
+                break
+            w.gather(node.next, anchors > 0)
+            child = _next_element(node.next)
+            if child is not NULL:
+                node = child
+                break
+            node = node.parent
+        if node is top:
+            break
+    if w.segs:
+        w.flush()
+    parents = {}
+    cdef xmlNode* up
+    cdef size_t key
+    for span in w.spans:
+        key = span[0]
+        if key in parents:
+            continue
+        node = <xmlNode*>key
+        while node is not top:
+            up = node.parent
+            parents[<size_t>node] = <size_t>up
+            if <size_t>up in parents:
+                break
+            node = up
+        if node is top:
+            parents[<size_t>top] = None
+    return w.texts, w.line_facts, w.spans, parents
+
+
+cdef bint _blank_str(str text):
+    return not text.strip(" \t\n\r")
+
+
+cdef Py_ssize_t _visible_str(str text):
+    return len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r")
