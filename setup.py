@@ -1,13 +1,15 @@
-"""Builds the compiled walk of classify.render (classify/_walk.pyx); see pyproject.toml.
+"""Builds the compiled parts (see pyproject.toml): the walk of classify.render
+(classify/_walk.pyx) and the sequence decoding of classify.model (classify/_viterbi.pyx).
 
-The extension is optional: without a C compiler the package installs and renders HTML
-with the same rules in pure Python, slower (``classify.render.COMPILED`` tells which).
+Both are optional: without a C compiler the package installs and gives the same results
+in pure Python, slower (``classify.render.COMPILED`` and ``classify.model.COMPILED`` tell).
 """
 
 from setuptools import Extension, setup
 
 try:
     import lxml
+    import numpy
     from Cython.Build import cythonize
 except ImportError:  # pragma: no cover - build requirements missing: pure Python
     ext_modules = []
@@ -19,7 +21,14 @@ else:
                 ["classify/_walk.pyx"],
                 include_dirs=lxml.get_include(),
                 optional=True,
-            )
+            ),
+            Extension(
+                "classify._viterbi",
+                ["classify/_viterbi.pyx"],
+                include_dirs=[numpy.get_include()],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                optional=True,
+            ),
         ],
         quiet=True,
     )

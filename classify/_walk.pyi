@@ -17,4 +17,11 @@ def walk(
     make_facts: Callable[[str, str, int, int, float], DomFacts],
     wrap_text: Callable[[str, int], list[str]],
     path_tags: int,
-) -> tuple[list[str], list[DomFacts], list[tuple[int, int, int]], dict[int, int | None]]: ...
+    with_container: Callable[
+        [DomFacts, tuple[float, float, float, float], int, float, float], DomFacts
+    ],
+    prose_words: int,
+    closers: str,
+    terminal: frozenset[str],
+    main_share: float,
+) -> tuple[list[str], list[DomFacts]]: ...

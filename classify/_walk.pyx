@@ -18,6 +18,8 @@ from lxml.includes.tree cimport xmlAttr, xmlNode
 
 import builtins
 
+import numpy as np
+
 cetree.import_lxml__etree()
 
 cdef object _round = builtins.round
@@ -106,8 +108,27 @@ cdef object _attribute(xmlNode* node, const char* name):
     return None
 
 
+cdef int _reserve(int** array, Py_ssize_t* capacity, Py_ssize_t need) except -1:
+    """Grow ``array`` to hold at least ``need`` ints."""
+    cdef Py_ssize_t cap = capacity[0]
+    cdef void* p
+    if need <= cap:
+        return 0
+    cap = max(need, 2 * cap, 256)
+    p = PyMem_Realloc(array[0], cap * sizeof(int))
+    if p is NULL:
+        raise MemoryError()
+    array[0] = <int*>p
+    capacity[0] = cap
+    return 0
+
+
 cdef class _Walk:
-    """The open blocks and the lines written so far (``render._Walk``, in C)."""
+    """The open blocks and the lines written so far (``render._Walk``, in C).
+
+    Elements are numbered in document order; ``up[i]`` is element ``i``'s parent (-1 for
+    the top) and ``last[i]`` its last descendant, which is what the container pass needs.
+    """
 
     cdef list texts, line_facts, spans, tags, tokens, keys, segs
     cdef dict own, merged, facts, codes, names
@@ -116,6 +137,11 @@ cdef class _Walk:
     cdef int* li_of
     cdef char* li_started
     cdef Py_ssize_t depth, capacity, linked
+    cdef int* up
+    cdef int* last
+    cdef int* open_els
+    cdef int* block_el
+    cdef Py_ssize_t n_els, els_cap, last_cap, open_depth, open_cap, block_cap
     cdef bint plain, pre_any
     cdef object bullets, wrap, make_facts, wrap_text, tag_flags
     cdef int path_tags, class_tokens
@@ -127,12 +153,40 @@ cdef class _Walk:
         self.li_started = NULL
         self.depth = 0
         self.capacity = 0
+        self.up = NULL
+        self.last = NULL
+        self.open_els = NULL
+        self.block_el = NULL
+        self.n_els = self.els_cap = self.last_cap = 0
+        self.open_depth = self.open_cap = self.block_cap = 0
 
     def __dealloc__(self):
         PyMem_Free(self.nodes)
         PyMem_Free(self.flags)
         PyMem_Free(self.li_of)
         PyMem_Free(self.li_started)
+        PyMem_Free(self.up)
+        PyMem_Free(self.last)
+        PyMem_Free(self.open_els)
+        PyMem_Free(self.block_el)
+
+    cdef int open_element(self) except -1:
+        """Number the element being opened; it is open until :meth:`close_element`."""
+        cdef Py_ssize_t i = self.n_els
+        _reserve(&self.up, &self.els_cap, i + 1)
+        _reserve(&self.last, &self.last_cap, i + 1)
+        _reserve(&self.open_els, &self.open_cap, self.open_depth + 1)
+        self.up[i] = self.open_els[self.open_depth - 1] if self.open_depth else -1
+        self.last[i] = i
+        self.open_els[self.open_depth] = <int>i
+        self.open_depth += 1
+        self.n_els = i + 1
+        return 0
+
+    cdef int close_element(self) except -1:
+        self.open_depth -= 1
+        self.last[self.open_els[self.open_depth]] = <int>(self.n_els - 1)
+        return 0
 
     cdef int _grow(self) except -1:
         cdef Py_ssize_t cap = max(64, 2 * self.capacity)
@@ -235,11 +289,11 @@ cdef class _Walk:
                 total = len(text) - text.count(" ")
                 self.texts.append(text)
                 self.line_facts.append(self._facts(level, self._density(total)))
-                self.spans.append((<size_t>self.nodes[level], start, start + 1))
+                self.spans.append((self.block_el[level], start, start + 1))
             else:
                 self.emit(raw, level)
                 if len(self.texts) > start:
-                    self.spans.append((<size_t>self.nodes[level], start, len(self.texts)))
+                    self.spans.append((self.block_el[level], start, len(self.texts)))
         self.segs.clear()
         self.linked = 0
         return 0
@@ -321,6 +375,8 @@ cdef class _Walk:
         cdef Py_ssize_t d = self.depth
         if d == self.capacity:
             self._grow()
+        _reserve(&self.block_el, &self.block_cap, d + 1)
+        self.block_el[d] = self.open_els[self.open_depth - 1]
         self.nodes[d] = node
         self.flags[d] = (self.flags[d - 1] if d else 0) | (code & (F_DOM | F_PRE))
         if code & K_LI:
@@ -393,14 +449,16 @@ def walk(
     object make_facts,
     object wrap_text,
     int path_tags,
+    object with_container,
+    int prose_words,
+    str closers,
+    object terminal,
+    double main_share,
 ):
-    """Walk the tree under ``root``; return (texts, facts, spans, parents).
-
-    ``spans`` are (block, first line, end line) with each block as an integer key, and
-    ``parents`` maps every span block and each of its ancestors to its parent's key (None
-    for the top): what :func:`classify.render.container_facts` needs.
-    ``tag_flags`` maps a tag to its DOM flags plus 32 (block), 64 (``a``), 128 (break), 256
-    (``li``).
+    """Walk the tree under ``root``; return the lines' texts and their facts, container
+    fields filled (``render._render_lines`` and ``render.container_facts``, whose
+    constants and record makers are passed in). ``tag_flags`` maps a tag to its DOM flags
+    plus 32 (block), 64 (``a``), 128 (break), 256 (``li``).
     """
     cdef _Walk w = _Walk()
     w.texts = []
@@ -432,6 +490,7 @@ def walk(
     cdef Py_ssize_t anchors = 0
     while True:
         # open ``node``
+        w.open_element()
         code = w.code(node)
         if code & K_BLOCK:
             if w.segs:
@@ -457,6 +516,7 @@ def walk(
             continue
         # close ``node`` and its ancestors until one has a next element sibling
         while True:
+            w.close_element()
             code = w.code(node)
             if code & K_BLOCK:
                 if w.segs:
@@ -476,23 +536,130 @@ def walk(
             break
     if w.segs:
         w.flush()
-    parents = {}
-    cdef xmlNode* up
-    cdef size_t key
-    for span in w.spans:
-        key = span[0]
-        if key in parents:
-            continue
-        node = <xmlNode*>key
-        while node is not top:
-            up = node.parent
-            parents[<size_t>node] = <size_t>up
-            if <size_t>up in parents:
-                break
-            node = up
-        if node is top:
-            parents[<size_t>top] = None
-    return w.texts, w.line_facts, w.spans, parents
+    return w.texts, _container(w, with_container, prose_words, closers, terminal, main_share)
+
+
+cdef list _container(
+    _Walk w, object with_container, int prose_words, str closers, object terminal,
+    double main_share,
+):
+    """``render.container_facts`` over the walk's numbered elements: the same figures,
+    rounding and shared records (see there for what they mean)."""
+    cdef list texts = w.texts, facts = w.line_facts, spans = w.spans
+    cdef Py_ssize_t n_spans = len(spans), k, j, el, up1, up3, start, end, n_words, first
+    cdef Py_ssize_t total = 0, main = -1, words
+    cdef int* up = w.up
+    cdef int* last = w.last
+    cdef double chars = 0.0, link = 0.0, scale, size
+    if not n_spans:
+        return facts
+    span_el = [0] * n_spans
+    span_words = [0] * n_spans
+    span_prose = [0] * n_spans
+    for k in range(n_spans):
+        el, start, end = spans[k]
+        if end - start == 1:
+            text = texts[start]
+            words = text.count(" ") + 1
+        else:
+            words = 0
+            for j in range(start, end):
+                words += texts[j].count(" ") + 1
+            text = texts[end - 1]
+        span_el[k] = el
+        span_words[k] = words
+        stripped = text.rstrip(closers)
+        if words >= prose_words and stripped and stripped[len(stripped) - 1] in terminal:
+            span_prose[k] = words
+            total += words
+    if not total:
+        return facts
+    # prose words under each element (-1, no parent, has the last slot)
+    cdef Py_ssize_t n = w.n_els
+    under_arr = np.zeros(n + 1, dtype=np.int64)
+    sib_words_arr = np.zeros(n + 1, dtype=np.int64)
+    sib_prose_arr = np.zeros(n + 1, dtype=np.int64)
+    cdef long long[::1] under = under_arr
+    cdef long long[::1] sib_words = sib_words_arr
+    cdef long long[::1] sib_prose = sib_prose_arr
+    cdef long long w_prose
+    for k in range(n_spans):
+        el = span_el[k]
+        up1 = up[el]
+        sib_words[up1 if up1 >= 0 else n] += <long long>span_words[k]
+        w_prose = span_prose[k]
+        if w_prose:
+            sib_prose[up1 if up1 >= 0 else n] += w_prose
+            under[el] += w_prose
+            while up1 >= 0:
+                under[up1] += w_prose
+                up1 = up[up1]
+    # the main container: the deepest element above a prose block holding over half the
+    # prose (a span's own block counts only through an element above another prose block,
+    # as in render.container_facts: "above" holds ancestors of prose blocks)
+    above_arr = np.zeros(n, dtype=np.uint8)
+    cdef unsigned char[::1] above = above_arr
+    for k in range(n_spans):
+        if span_prose[k]:
+            up1 = up[<Py_ssize_t>span_el[k]]
+            while up1 >= 0 and not above[up1]:
+                above[up1] = 1
+                up1 = up[up1]
+    cdef double half = main_share * total
+    for j in range(n):
+        if above[j] and under[j] > half:
+            main = j  # holders nest: the last in document order is the deepest
+    if main < 0:
+        return facts
+    cdef Py_ssize_t main_last = last[main]
+    inside = [False] * n_spans
+    first = -1
+    for k in range(n_spans):
+        el = span_el[k]
+        if main <= el <= main_last:
+            inside[k] = True
+            if first < 0:
+                first = k
+            _, start, end = spans[k]
+            for j in range(start, end):
+                size = len(texts[j])
+                chars += size
+                link += facts[j].link_density * size
+    share = _round(under[main] / <double>total, 2)
+    links = _round(link / chars, 2) if chars else 0.0
+    scale = 100.0 / total
+    out = list(facts)
+    shares_of = {}
+    made = {}
+    for k in range(n_spans):
+        el, start, end = spans[k]
+        base = facts[start]
+        shares = shares_of.get(el)
+        if shares is None:
+            up1 = up[el]
+            up3 = el
+            for j in range(3):
+                if up[up3] < 0:
+                    break
+                up3 = up[up3]
+            shares = shares_of[el] = (
+                <long long>(under[el] * scale + 0.5) / 100.0,
+                0.0 if up1 < 0 else <long long>(under[up1] * scale + 0.5) / 100.0,
+                <long long>(under[up3] * scale + 0.5) / 100.0,
+                <long long>(
+                    100.0 * sib_prose[up1 if up1 >= 0 else n]
+                    / max(sib_words[up1 if up1 >= 0 else n], 1) + 0.5
+                ) / 100.0,
+            )
+        key = (id(base), shares, 2 if inside[k] else 1 if k < first else 3)
+        filled = made.get(key)
+        if filled is None:
+            filled = made[key] = with_container(base, shares, key[2], share, links)
+        if end - start == 1:
+            out[start] = filled
+        else:
+            out[start:end] = [filled] * (end - start)
+    return out
 
 
 cdef bint _blank_str(str text):

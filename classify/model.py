@@ -57,6 +57,13 @@ from classify.features import (
 )
 from classify.records import CLOSERS, LABELS, PROSE_MIN_WORDS, TERMINAL_PUNCT, Label, Page
 
+try:
+    from classify import _viterbi
+except ImportError:  # built without a C compiler: the Python decoding, same paths
+    _viterbi = None  # type: ignore[assignment]
+COMPILED = _viterbi is not None
+"""The compiled sequence decoding (classify/_viterbi.pyx) is built and used by :func:`viterbi`."""
+
 RANDOM_STATE_DEFAULT = 0
 LENGTH_WEIGHT_DEFAULT = True  # page F1 counts words, so long lines should weigh more
 
@@ -524,18 +531,28 @@ def viterbi(
     lengths: Sequence[int] | np.ndarray,
     log_trans: np.ndarray,
     log_start: np.ndarray,
+    *,
+    compiled: bool = True,
 ) -> np.ndarray:
     """The most probable label sequence of each page: ``log_emit`` holds the pages' rows one
     page after the other (``lengths`` rows each), columns the labels; ``log_trans[a, b]``
     scores label ``b`` after ``a`` and ``log_start`` a page's first label. Ties go to the
-    lower label index. Pages are decoded one by one in plain Python, unrolled for four labels
-    (:func:`_viterbi_page4`: 0.15 ms a held-out HTML page; numpy over the pages of a batch
-    side by side, a step per line position, took 0.33)."""
+    lower label index. Compiled (classify/_viterbi.pyx, when built and ``compiled``), else
+    page by page in plain Python, unrolled for four labels (:func:`_viterbi_page4`: 0.15 ms
+    a held-out HTML page; numpy over the pages of a batch side by side, a step per line
+    position, took 0.33); both make the same additions in the same order."""
     sizes = np.asarray(lengths, dtype=np.int64)
     if int(sizes.sum()) != len(log_emit):
         raise ValueError(f"{len(log_emit)} rows but page lengths sum to {int(sizes.sum())}")
     if not len(log_emit):
         return np.zeros(0, dtype=np.int64)
+    if _viterbi is not None and compiled:
+        return _viterbi.viterbi(
+            np.ascontiguousarray(log_emit, dtype=np.float64),
+            np.ascontiguousarray(sizes),
+            np.ascontiguousarray(log_trans, dtype=np.float64),
+            np.ascontiguousarray(log_start, dtype=np.float64),
+        )
     decode = _viterbi_page4 if len(log_start) == 4 else _viterbi_page
     out = np.zeros(len(log_emit), dtype=np.int64)
     trans_to = log_trans.T.tolist()

@@ -803,7 +803,7 @@ def _render_lines(
     _drop_hidden(root)  # after the strip: fewer elements to search
     etree.strip_tags(root, *_INLINE_UNWRAP)
     if _walk is not None and compiled:
-        texts, line_facts, spans, parents = _walk.walk(
+        texts, walked = _walk.walk(
             root,
             plain=not options.bullets and options.wrap is None,
             bullets=options.bullets,
@@ -813,9 +813,13 @@ def _render_lines(
             make_facts=_make_facts,
             wrap_text=wrap_text,
             path_tags=_PATH_TAGS_DEFAULT,
+            with_container=with_container,
+            prose_words=PROSE_MIN_WORDS,
+            closers=CLOSERS,
+            terminal=TERMINAL_PUNCT,
+            main_share=_MAIN_SHARE_DEFAULT,
         )
-        facts = container_facts(texts, line_facts, spans, parents)
-        return list(map(make_line, texts, facts))
+        return list(map(make_line, texts, walked))
 
     blocks = _BLOCKS
     breaks = _BREAKS

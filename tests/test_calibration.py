@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
+from classify import model as model_module
 from classify.evaluate import expected_calibration_error, reliability
 from classify.model import (
     LineClassifier,
@@ -118,22 +119,39 @@ def _brute_force(emit: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list
     return list(max(itertools.product(range(k), repeat=len(emit)), key=score))
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("pages", [7, 40])
-def test_viterbi_finds_the_best_sequence_of_every_page(pages: int) -> None:
+def test_viterbi_finds_the_best_sequence_of_every_page(pages: int, compiled: bool) -> None:
     rng = np.random.default_rng(pages)
     lengths = [0, 1, 6, *rng.integers(0, 7, size=pages - 3).tolist()]
     emit = np.log(rng.dirichlet(np.ones(4), size=sum(lengths)))
     trans = np.log(rng.dirichlet(np.ones(4), size=4))
     start = np.log(rng.dirichlet(np.ones(4)))
-    got = viterbi(emit, lengths, trans, start)
+    got = viterbi(emit, lengths, trans, start, compiled=compiled)
     offsets = np.cumsum([0, *lengths])
     for a, b in itertools.pairwise(offsets.tolist()):
         if b > a:
             assert got[a:b].tolist() == _brute_force(emit[a:b], trans, start)
     # no transitions: every line its own argmax
-    assert np.array_equal(viterbi(emit, lengths, trans * 0, start * 0), emit.argmax(axis=1))
+    flat = viterbi(emit, lengths, trans * 0, start * 0, compiled=compiled)
+    assert np.array_equal(flat, emit.argmax(axis=1))
     with pytest.raises(ValueError, match="page lengths"):
-        viterbi(emit, [3], trans, start)
+        viterbi(emit, [3], trans, start, compiled=compiled)
+
+
+@pytest.mark.skipif(not model_module.COMPILED, reason="classify._viterbi is not built")
+@pytest.mark.parametrize("labels", [3, 4])
+@pytest.mark.parametrize("ties", [False, True])
+def test_compiled_decoding_is_the_python_one(labels: int, ties: bool) -> None:
+    rng = np.random.default_rng(labels)
+    lengths = rng.integers(0, 400, size=30)
+    emit = np.log(rng.dirichlet(np.full(labels, 0.3), size=int(lengths.sum())))
+    trans = np.log(rng.dirichlet(np.ones(labels), size=labels))
+    start = np.log(rng.dirichlet(np.ones(labels)))
+    if ties:  # coarse values: equal candidates go to the first label in both
+        emit, trans, start = np.round(emit), np.round(trans), np.round(start)
+    python = viterbi(emit, lengths, trans, start, compiled=False)
+    assert np.array_equal(viterbi(emit, lengths, trans, start), python)
 
 
 @pytest.mark.parametrize("ties", [False, True])
