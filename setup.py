@@ -1,8 +1,9 @@
 """Builds the compiled parts (see pyproject.toml): the walk of classify.render
-(classify/_walk.pyx) and the sequence decoding of classify.model (classify/_viterbi.pyx).
+(classify/_walk.pyx), the word counting of classify.features (classify/_tokens.pyx) and the
+sequence decoding of classify.model (classify/_viterbi.pyx).
 
-Both are optional: without a C compiler the package installs and gives the same results
-in pure Python, slower (``classify.render.COMPILED`` and ``classify.model.COMPILED`` tell).
+All are optional: without a C compiler the package installs and gives the same results in
+pure Python, slower (``COMPILED`` in each of those three modules tells).
 """
 
 from setuptools import Extension, setup
@@ -22,6 +23,7 @@ else:
                 include_dirs=lxml.get_include(),
                 optional=True,
             ),
+            Extension("classify._tokens", ["classify/_tokens.pyx"], optional=True),
             Extension(
                 "classify._viterbi",
                 ["classify/_viterbi.pyx"],

@@ -207,6 +207,12 @@ def _idf(counts: Matrix) -> np.ndarray:
 
 
 _TOKENS_AND_BREAKS = re.compile(r"\w+|\n")
+try:
+    from classify import _tokens
+except ImportError:  # built without a C compiler: the regex counting, same counts
+    _tokens = None  # type: ignore[assignment]
+COMPILED = _tokens is not None
+"""The compiled word counting (classify/_tokens.pyx) is built and used by :class:`WordTfidf`."""
 _BREAK = -2  # id of the line break token in WordTfidf lookups
 
 
@@ -237,20 +243,24 @@ class WordTfidf:
         self.idf_ = (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
         return self
 
-    def counts(self, texts: Sequence[str]) -> Matrix:
+    def counts(self, texts: Sequence[str], *, compiled: bool = True) -> Matrix:
         """Word counts of each text, each distinct text counted once (rows depend on their
-        text alone when no text holds a line break)."""
+        text alone when no text holds a line break). ``compiled``: count with
+        classify/_tokens.pyx when it is built (:data:`COMPILED`; the same counts)."""
         distinct = _distinct(texts)
         if distinct is not None:
             unique, of_text = distinct
             joined = "\n".join(unique)
             if joined.count("\n") == len(unique) - 1:
-                return _take_rows(self._counts_of(joined, len(unique)), of_text)
-        return self._counts_of("\n".join(texts), len(texts))
+                return _take_rows(self._counts_of(joined, len(unique), compiled), of_text)
+        return self._counts_of("\n".join(texts), len(texts), compiled)
 
-    def _counts_of(self, joined: str, n: int) -> Matrix:
+    def _counts_of(self, joined: str, n: int, compiled: bool = True) -> Matrix:
         """Word counts of the ``n`` lines of ``joined`` (texts joined by line breaks)."""
         width = len(self.idf_)
+        if _tokens is not None and compiled:
+            data, indices, indptr = _tokens.word_counts(joined.lower(), self._table(), n)
+            return sp.csr_matrix((data, indices, indptr), shape=(n, width))
         tokens = _TOKENS_AND_BREAKS.findall(joined.lower())
         ids = np.fromiter(
             map(self._lookup().get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
@@ -272,9 +282,18 @@ class WordTfidf:
             self.__dict__["_lookup_cache"] = lookup
         return lookup
 
+    def _table(self) -> _tokens.Vocabulary:
+        """The vocabulary as the compiled counting's table (built on first use, not
+        pickled)."""
+        table: _tokens.Vocabulary | None = self.__dict__.get("_table_cache")
+        if table is None:
+            table = self.__dict__["_table_cache"] = _tokens.Vocabulary(self.vocabulary_)
+        return table
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_lookup_cache", None)
+        state.pop("_table_cache", None)
         return state
 
     def transform(self, texts: Sequence[str]) -> Matrix:

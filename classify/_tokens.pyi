@@ -1,0 +1,10 @@
+"""Type stub of the compiled word counting (classify/_tokens.pyx)."""
+
+import numpy as np
+
+class Vocabulary:
+    def __init__(self, vocabulary: dict[str, int]) -> None: ...
+
+def word_counts(
+    lowered: str, vocabulary: Vocabulary, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...

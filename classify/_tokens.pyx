@@ -1,0 +1,167 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The word counting of :class:`classify.features.WordTfidf`, compiled.
+
+Tokens are what the Python counting's ``re.compile(r"\\w+|\\n")`` finds (``\\w``: a
+character for which ``str.isalnum()`` holds, or ``_``, the regex engine's own test), looked
+up in a hash table of the vocabulary's code points (no string is made per token); the
+counts are the same, which tests/test_tokens.py checks.
+"""
+
+import numpy as np
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdint cimport uint32_t, uint64_t
+from libc.stdlib cimport qsort
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+
+
+cdef extern from "Python.h" nogil:
+    bint Py_UNICODE_ISALNUM(uint32_t ch)
+    uint32_t PyUnicode_READ(int kind, void* data, Py_ssize_t index)
+
+
+cdef inline uint64_t _step(uint64_t h, uint32_t ch) noexcept nogil:
+    return (h ^ ch) * <uint64_t>0x100000001B3
+
+
+cdef int _cmp(const void* a, const void* b) noexcept nogil:
+    cdef int x = (<const int*>a)[0], y = (<const int*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef class Vocabulary:
+    """A word -> id table (open addressing) over the words' code points."""
+
+    cdef uint64_t* hashes
+    cdef int* ids
+    cdef Py_ssize_t* starts
+    cdef int* lengths
+    cdef uint32_t* chars
+    cdef Py_ssize_t mask
+
+    def __cinit__(self, dict vocabulary):
+        cdef Py_ssize_t size = 16, total = 0, at = 0, slot, i, n
+        cdef uint64_t h
+        cdef uint32_t ch
+        cdef str word
+        while size < 2 * len(vocabulary) + 1:
+            size *= 2
+        self.mask = size - 1
+        for word in vocabulary:
+            total += len(word)
+        self.hashes = <uint64_t*>PyMem_Malloc(size * sizeof(uint64_t))
+        self.ids = <int*>PyMem_Malloc(size * sizeof(int))
+        self.starts = <Py_ssize_t*>PyMem_Malloc(size * sizeof(Py_ssize_t))
+        self.lengths = <int*>PyMem_Malloc(size * sizeof(int))
+        self.chars = <uint32_t*>PyMem_Malloc(max(total, 1) * sizeof(uint32_t))
+        if not (self.hashes and self.ids and self.starts and self.lengths and self.chars):
+            raise MemoryError()
+        for slot in range(size):
+            self.ids[slot] = -1
+        for word, value in vocabulary.items():
+            n = len(word)
+            h = <uint64_t>0xCBF29CE484222325
+            for i in range(n):
+                ch = word[i]
+                self.chars[at + i] = ch
+                h = _step(h, ch)
+            slot = h & self.mask
+            while self.ids[slot] >= 0:
+                slot = (slot + 1) & self.mask
+            self.hashes[slot] = h
+            self.ids[slot] = <int>value
+            self.starts[slot] = at
+            self.lengths[slot] = <int>n
+            at += n
+
+    def __dealloc__(self):
+        PyMem_Free(self.hashes)
+        PyMem_Free(self.ids)
+        PyMem_Free(self.starts)
+        PyMem_Free(self.lengths)
+        PyMem_Free(self.chars)
+
+    cdef inline int find(
+        self, uint64_t h, int kind, void* data, Py_ssize_t start, Py_ssize_t n
+    ) noexcept nogil:
+        cdef Py_ssize_t slot = h & self.mask, i, at
+        cdef bint same
+        while self.ids[slot] >= 0:
+            if self.hashes[slot] == h and self.lengths[slot] == n:
+                at = self.starts[slot]
+                same = True
+                for i in range(n):
+                    if self.chars[at + i] != PyUnicode_READ(kind, data, start + i):
+                        same = False
+                        break
+                if same:
+                    return self.ids[slot]
+            slot = (slot + 1) & self.mask
+        return -1
+
+
+def word_counts(str lowered, Vocabulary vocabulary, Py_ssize_t n_rows):
+    """(data, indices, indptr) of the CSR word counts of the ``n_rows`` lines of
+    ``lowered`` (lines joined by ``\\n``): per line, the vocabulary ids of its known
+    tokens in increasing order, and how often each occurs."""
+    cdef Py_ssize_t n = len(lowered), i = 0, start, row = 0, j, m, used = 0, filled = 0
+    cdef Py_ssize_t most = (n + 1) // 2 + 1  # tokens are separated: at most this many
+    cdef uint32_t ch
+    cdef uint64_t h
+    cdef int found
+    indptr_arr = np.zeros(n_rows + 1, dtype=np.int32)
+    indices_arr = np.empty(most, dtype=np.int32)
+    data_arr = np.empty(most, dtype=np.float32)
+    line_ids_arr = np.empty(most, dtype=np.int32)  # the known ids of the current line
+    cdef int[::1] indptr = indptr_arr
+    cdef int[::1] indices = indices_arr
+    cdef float[::1] data = data_arr
+    cdef int[::1] line_ids = line_ids_arr
+    cdef int kind = PyUnicode_KIND(lowered)
+    cdef void* chars = PyUnicode_DATA(lowered)
+    with nogil:
+        while i <= n:
+            ch = PyUnicode_READ(kind, chars, i) if i < n else 10
+            if ch == 10:
+                # close the row: sort its ids, count runs
+                if used:
+                    qsort(&line_ids[0], used, sizeof(int), _cmp)
+                    j = 0
+                    while j < used:
+                        m = j + 1
+                        while m < used and line_ids[m] == line_ids[j]:
+                            m += 1
+                        indices[filled] = line_ids[j]
+                        data[filled] = <float>(m - j)
+                        filled += 1
+                        j = m
+                    used = 0
+                if row < n_rows:
+                    indptr[row + 1] = <int>filled
+                row += 1
+                i += 1
+                continue
+            if ch == 95 or Py_UNICODE_ISALNUM(ch):
+                start = i
+                h = _step(<uint64_t>0xCBF29CE484222325, ch)
+                i += 1
+                while i < n:
+                    ch = PyUnicode_READ(kind, chars, i)
+                    if ch == 95 or Py_UNICODE_ISALNUM(ch):
+                        h = _step(h, ch)
+                        i += 1
+                    else:
+                        break
+                found = vocabulary.find(h, kind, chars, start, i - start)
+                if found >= 0:
+                    line_ids[used] = found
+                    used += 1
+            else:
+                i += 1
+        for j in range(row, n_rows):
+            indptr[j + 1] = <int>filled
+    return data_arr[:filled], indices_arr[:filled], indptr_arr

@@ -1,0 +1,67 @@
+"""The compiled word counting (classify/_tokens.pyx) against the regex counting."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from classify import features
+from classify.features import WordTfidf
+
+pytestmark = pytest.mark.skipif(
+    not features.COMPILED, reason="classify._tokens is not built (no C compiler at install)"
+)
+
+_TEXTS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "the THE The tHe",
+    "snake_case and __dunder__ words_",
+    "İstanbul ß Straße STRASSE ǅungla",  # lowering lengthens 'İ'
+    "numbers 123 ² ³ Ⅻ ٣٤ ١٢٣ x\u0301y",  # digits, numerics, a combining mark
+    "emoji 😀 between words😀here",
+    "tabs\tand\x0bvertical\x0cfeeds",
+    "",
+    "-- ... !!! ???",
+    "日本語のテキスト 中文 한국어",
+    "repeat repeat repeat word",
+]
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> WordTfidf:
+    return WordTfidf(min_df=1, max_features=10_000).fit(_TEXTS * 2)
+
+
+def _same(a: object, b: object) -> bool:
+    return bool(
+        np.array_equal(a.indptr, b.indptr)  # type: ignore[attr-defined]
+        and np.array_equal(a.indices, b.indices)  # type: ignore[attr-defined]
+        and np.array_equal(a.data, b.data)  # type: ignore[attr-defined]
+    )
+
+
+def test_compiled_counts_equal_the_regex_counts(vocabulary: WordTfidf) -> None:
+    texts = [*_TEXTS, "unknown words only zzzqqq", "the " * 500, "fox"]
+    compiled = vocabulary.counts(texts)
+    assert compiled.nnz > 40
+    assert _same(compiled, vocabulary.counts(texts, compiled=False))
+    # repeated texts go through the distinct-text path
+    again = texts + texts[::-1]
+    assert _same(vocabulary.counts(again), vocabulary.counts(again, compiled=False))
+
+
+def test_compiled_counts_on_random_unicode(vocabulary: WordTfidf) -> None:
+    rng = np.random.default_rng(0)
+    alphabet = [*"abc xyz_İßǅ٣²😀\t.-", "the", "fox", "dog"]
+    texts = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 40)))) for _ in range(500)]
+    assert _same(vocabulary.counts(texts), vocabulary.counts(texts, compiled=False))
+
+
+def test_table_is_not_pickled(vocabulary: WordTfidf) -> None:
+    vocabulary.counts(["the fox"])
+    assert "_table_cache" in vocabulary.__dict__
+    loaded = pickle.loads(pickle.dumps(vocabulary))
+    assert "_table_cache" not in loaded.__dict__
+    assert _same(loaded.counts(_TEXTS), vocabulary.counts(_TEXTS, compiled=False))
