@@ -8,3 +8,7 @@ class Vocabulary:
 def word_counts(
     lowered: str, vocabulary: Vocabulary, n_rows: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+def char_ngram_counts(
+    texts: list[str], width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...

@@ -65,3 +65,22 @@ def test_table_is_not_pickled(vocabulary: WordTfidf) -> None:
     loaded = pickle.loads(pickle.dumps(vocabulary))
     assert "_table_cache" not in loaded.__dict__
     assert _same(loaded.counts(_TEXTS), vocabulary.counts(_TEXTS, compiled=False))
+
+
+@pytest.mark.parametrize(
+    ("width", "ngrams", "bits", "seed"),
+    [(32, (2, 3, 4), 17, 1), (13, (2, 3, 4), 17, 2), (24, (3,), 12, 3), (2, (2, 3, 4), 10, 1)],
+)
+def test_compiled_char_ngrams_equal_the_numpy_ones(
+    width: int, ngrams: tuple[int, ...], bits: int, seed: int
+) -> None:
+    rng = np.random.default_rng(width)
+    alphabet = [*"abcXYZ019 _İß٣😀\t.-\x00\x02"]
+    texts = [
+        *_TEXTS,
+        *("".join(rng.choice(alphabet, size=int(rng.integers(0, 60)))) for _ in range(300)),
+    ]
+    args = {"width": width, "ngrams": ngrams, "bits": bits, "seed": seed}
+    compiled = features._char_counts_of(texts, **args)  # type: ignore[arg-type]
+    assert compiled.nnz > 300
+    assert _same(compiled, features._char_counts_of(texts, compiled=False, **args))  # type: ignore[arg-type]
