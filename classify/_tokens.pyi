@@ -10,5 +10,13 @@ def word_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 def char_ngram_counts(
-    texts: list[str], width: int, ngrams: tuple[int, ...], bits: int, seed: int
+    texts: list[str],
+    width: int,
+    ngrams: tuple[int, ...],
+    bits: int,
+    seed: int,
+    *,
+    lead: int = -1,
+    trail: int = -1,
+    last: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...

@@ -180,12 +180,24 @@ cdef inline void _sort_u32(uint32_t* a, Py_ssize_t n) noexcept nogil:
         a[j + 1] = v
 
 
-def char_ngram_counts(list texts, Py_ssize_t width, tuple ngrams, int bits, int seed):
+def char_ngram_counts(
+    list texts,
+    Py_ssize_t width,
+    tuple ngrams,
+    int bits,
+    int seed,
+    *,
+    long lead=-1,
+    long trail=-1,
+    Py_ssize_t last=0,
+):
     """(data, indices, indptr) of the CSR counts of hashed character n-grams of each text's
     first ``width`` code points: ``features._char_counts_of`` (same folding, hash and
-    buckets), a row at a time."""
+    buckets), a row at a time. Without making the strings: ``lead`` (a code point, or -1)
+    stands before the text, ``last`` > 0 takes only its last ``last`` code points, and
+    ``trail`` (or -1) stands after them."""
     cdef Py_ssize_t n = len(texts), r, L, p, j, q, m, used, filled = 0, per_text = 0
-    cdef Py_ssize_t kk, n_grams = len(ngrams)
+    cdef Py_ssize_t kk, n_grams = len(ngrams), size, begin, at
     cdef int k
     cdef uint64_t h, mult = <uint64_t>0x100000001B3, mix = <uint64_t>0x9E3779B97F4A7C15
     cdef int shift = 64 - bits
@@ -212,17 +224,28 @@ def char_ngram_counts(list texts, Py_ssize_t width, tuple ngrams, int bits, int 
     cdef float[::1] data = data_arr
     for r in range(n):
         text = texts[r]
-        L = min(len(text), width)
+        size = len(text)
         kind = PyUnicode_KIND(text)
         data_ptr = PyUnicode_DATA(text)
         with nogil:
-            for p in range(L):
-                c = PyUnicode_READ(kind, data_ptr, p)
+            begin = size - last if 0 < last < size else 0
+            L = 0
+            if lead >= 0 and L < width:
+                codes[L] = <uint64_t>lead
+                L += 1
+            at = begin
+            while at < size and L < width:
+                c = PyUnicode_READ(kind, data_ptr, at)
                 if 65 <= c <= 90:
                     c += 32
                 elif 48 <= c <= 57:
                     c = 48
-                codes[p] = c
+                codes[L] = c
+                L += 1
+                at += 1
+            if trail >= 0 and L < width:
+                codes[L] = <uint64_t>trail
+                L += 1
             used = 0
             for kk in range(n_grams):
                 k = ks[kk]

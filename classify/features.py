@@ -828,6 +828,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _char_counts(self, batch: _Batch, shape: np.ndarray) -> tuple[Matrix, Matrix, Matrix]:
+        if _tokens is not None:
+            return self._char_counts_compiled(batch, shape)
         cfg = self.config_
         texts = batch.texts
         prefix = _hashed_char_counts(
@@ -857,6 +859,43 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         )
         header = _rows_at(counts[which], has, len(texts))
         return prefix, suffix, header
+
+    def _char_counts_compiled(
+        self, batch: _Batch, shape: np.ndarray
+    ) -> tuple[Matrix, Matrix, Matrix]:
+        """:meth:`_char_counts` by classify/_tokens.pyx, which reads the marked prefix and
+        suffix of each line in place (the same counts; tests/test_tokens.py)."""
+        assert _tokens is not None
+        cfg = self.config_
+        texts = list(batch.texts)
+        n = len(texts)
+        width = 1 << cfg.char_bits
+        prefix = _tokens.char_ngram_counts(
+            texts, cfg.prefix_chars, cfg.char_ngrams, cfg.char_bits, 1, lead=2
+        )
+        suffix = _tokens.char_ngram_counts(
+            texts,
+            cfg.suffix_chars + 1,
+            cfg.char_ngrams,
+            cfg.char_bits,
+            2,
+            trail=3,
+            last=cfg.suffix_chars,
+        )
+        header_of = self.header_index(batch, shape)
+        has = np.flatnonzero(header_of >= 0)
+        heads, which = np.unique(header_of[has], return_inverse=True)
+        counts = sp.csr_matrix(
+            _tokens.char_ngram_counts(
+                [texts[j] for j in heads.tolist()], 24, (3,), cfg.header_bits, 3, lead=2
+            ),
+            shape=(len(heads), 1 << cfg.header_bits),
+        )
+        return (
+            sp.csr_matrix(prefix, shape=(n, width)),
+            sp.csr_matrix(suffix, shape=(n, width)),
+            _rows_at(counts[which], has, n),
+        )
 
     @staticmethod
     def header_index(batch: _Batch, shape: np.ndarray) -> np.ndarray:

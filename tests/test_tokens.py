@@ -84,3 +84,19 @@ def test_compiled_char_ngrams_equal_the_numpy_ones(
     compiled = features._char_counts_of(texts, **args)  # type: ignore[arg-type]
     assert compiled.nnz > 300
     assert _same(compiled, features._char_counts_of(texts, compiled=False, **args))  # type: ignore[arg-type]
+
+
+def test_compiled_marked_prefix_suffix_and_header_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from classify.records import Line, Page
+
+    texts = [t for t in _TEXTS if t] + ["Related", "A headline under the header", "x" * 50]
+    pages = [Page(id="a", lines=tuple(Line(t) for t in texts)), Page(id="b", lines=(Line("B"),))]
+    featurizer = features.LineFeaturizer()
+    batch = features._flatten(pages)
+    shape = features.shape_features(batch.texts)
+    compiled = featurizer._char_counts(batch, shape)
+    monkeypatch.setattr(features, "_tokens", None)  # the numpy counting of the strings
+    python = featurizer._char_counts(batch, shape)
+    assert min(m.nnz for m in compiled) > 100  # the header block too
+    for a, b in zip(compiled, python, strict=True):
+        assert _same(a.tocsr(), b.tocsr())
