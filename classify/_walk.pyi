@@ -14,12 +14,8 @@ def walk(
     wrap: int | None,
     tag_flags: dict[str, int],
     class_tokens: int,
-    make_facts: Callable[[str, str, int, int, float], DomFacts],
     wrap_text: Callable[[str, int], list[str]],
     path_tags: int,
-    with_container: Callable[
-        [DomFacts, tuple[float, float, float, float], int, float, float], DomFacts
-    ],
     prose_words: int,
     closers: str,
     terminal: frozenset[str],

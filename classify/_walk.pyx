@@ -17,12 +17,67 @@ from lxml.includes cimport tree
 from lxml.includes.tree cimport xmlAttr, xmlNode
 
 import builtins
+from dataclasses import fields
 
 import numpy as np
+
+from classify.records import DomFacts
 
 cetree.import_lxml__etree()
 
 cdef object _round = builtins.round
+cdef object _new = object.__new__
+# DomFacts is a frozen dataclass with slots: its records are made by setting the slots
+# through their descriptors, as classify.records does (no __init__, no Python frame)
+(
+    _tag_path, _class_tokens, _link_density, _in_list, _in_heading, _in_table, _in_chrome,
+    _depth, _prose_block, _prose_parent, _prose_up3, _parent_prose_density, _main_position,
+    _main_share, _main_link_density,
+) = [getattr(DomFacts, f.name).__set__ for f in fields(DomFacts)]
+
+
+cdef object _dom_facts(tuple static, double link_density):
+    """``render._make_facts(*static, link_density)``."""
+    path, tokens, flags, depth = static
+    cdef int f = flags
+    obj = _new(DomFacts)
+    _tag_path(obj, path)
+    _class_tokens(obj, tokens)
+    _link_density(obj, link_density)
+    _in_list(obj, bool(f & F_LIST))
+    _in_heading(obj, bool(f & F_HEADING))
+    _in_table(obj, bool(f & F_TABLE))
+    _in_chrome(obj, bool(f & F_CHROME))
+    _depth(obj, depth)
+    _prose_block(obj, 0.0)
+    _prose_parent(obj, 0.0)
+    _prose_up3(obj, 0.0)
+    _parent_prose_density(obj, 0.0)
+    _main_position(obj, 0)
+    _main_share(obj, 0.0)
+    _main_link_density(obj, 0.0)
+    return obj
+
+
+cdef object _with_container(base, tuple shares, int position, double share, double links):
+    """``records.with_container``."""
+    obj = _new(DomFacts)
+    _tag_path(obj, base.tag_path)
+    _class_tokens(obj, base.class_tokens)
+    _link_density(obj, base.link_density)
+    _in_list(obj, base.in_list)
+    _in_heading(obj, base.in_heading)
+    _in_table(obj, base.in_table)
+    _in_chrome(obj, base.in_chrome)
+    _depth(obj, base.depth)
+    _prose_block(obj, shares[0])
+    _prose_parent(obj, shares[1])
+    _prose_up3(obj, shares[2])
+    _parent_prose_density(obj, shares[3])
+    _main_position(obj, position)
+    _main_share(obj, share)
+    _main_link_density(obj, links)
+    return obj
 
 # tag codes: the DOM flags of render._TAG_FLAGS in the low bits, then what the walk needs
 cdef enum:
@@ -143,7 +198,7 @@ cdef class _Walk:
     cdef int* block_el
     cdef Py_ssize_t n_els, els_cap, last_cap, open_depth, open_cap, block_cap
     cdef bint plain, pre_any
-    cdef object bullets, wrap, make_facts, wrap_text, tag_flags
+    cdef object bullets, wrap, wrap_text, tag_flags
     cdef int path_tags, class_tokens
 
     def __cinit__(self):
@@ -270,7 +325,7 @@ cdef class _Walk:
         key = (static, link_density)
         found = self.facts.get(key)
         if found is None:
-            found = self.facts[key] = self.make_facts(*static, link_density)
+            found = self.facts[key] = _dom_facts(static, link_density)
         return found
 
     cdef double _density(self, Py_ssize_t total):
@@ -446,10 +501,8 @@ def walk(
     object wrap,
     dict tag_flags,
     int class_tokens,
-    object make_facts,
     object wrap_text,
     int path_tags,
-    object with_container,
     int prose_words,
     str closers,
     object terminal,
@@ -457,7 +510,7 @@ def walk(
 ):
     """Walk the tree under ``root``; return the lines' texts and their facts, container
     fields filled (``render._render_lines`` and ``render.container_facts``, whose
-    constants and record makers are passed in). ``tag_flags`` maps a tag to its DOM flags
+    constants are passed in). ``tag_flags`` maps a tag to its DOM flags
     plus 32 (block), 64 (``a``), 128 (break), 256 (``li``).
     """
     cdef _Walk w = _Walk()
@@ -479,7 +532,6 @@ def walk(
     w.wrap = wrap
     w.tag_flags = tag_flags
     w.class_tokens = class_tokens
-    w.make_facts = make_facts
     w.wrap_text = wrap_text
     w.path_tags = path_tags
 
@@ -536,11 +588,11 @@ def walk(
             break
     if w.segs:
         w.flush()
-    return w.texts, _container(w, with_container, prose_words, closers, terminal, main_share)
+    return w.texts, _container(w, prose_words, closers, terminal, main_share)
 
 
 cdef list _container(
-    _Walk w, object with_container, int prose_words, str closers, object terminal,
+    _Walk w, int prose_words, str closers, object terminal,
     double main_share,
 ):
     """``render.container_facts`` over the walk's numbered elements: the same figures,
@@ -654,7 +706,7 @@ cdef list _container(
         key = (id(base), shares, 2 if inside[k] else 1 if k < first else 3)
         filled = made.get(key)
         if filled is None:
-            filled = made[key] = with_container(base, shares, key[2], share, links)
+            filled = made[key] = _with_container(base, shares, key[2], share, links)
         if end - start == 1:
             out[start] = filled
         else:
