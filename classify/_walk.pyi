@@ -1,5 +1,6 @@
 """Type stub of the compiled walk (classify/_walk.pyx)."""
 
+import re
 from collections.abc import Callable
 
 from lxml import etree
@@ -20,4 +21,5 @@ def walk(
     closers: str,
     terminal: frozenset[str],
     main_share: float,
+    hidden_style: re.Pattern[str],
 ) -> tuple[list[str], list[DomFacts]]: ...

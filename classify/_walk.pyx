@@ -91,6 +91,8 @@ cdef enum:
     K_ANCHOR = 64
     K_BREAK = 128
     K_LI = 256
+    K_SKIP = 512
+    K_UNWRAP = 1024
 
 
 cdef inline bint _is_text(xmlNode* n) noexcept nogil:
@@ -483,6 +485,27 @@ cdef tuple _own_tokens(str raw, int cap):
     return own, frozenset(own), cap - len(own)
 
 
+cdef bint _hidden(xmlNode* node, str tag, object hidden_style) except -1:
+    """``render._drop_hidden``'s test: a ``hidden`` attribute, ``aria-hidden="true"`` or an
+    inline style that hides (never ``html`` or ``body``)."""
+    cdef xmlAttr* attr = node.properties
+    cdef const char* name
+    while attr is not NULL:
+        if attr.ns is NULL:
+            name = <const char*>attr.name
+            if strcmp(name, "hidden") == 0:
+                return tag != "html" and tag != "body"
+            if strcmp(name, "aria-hidden") == 0:
+                value = _attribute(node, "aria-hidden")
+                if value.strip().lower() == "true":
+                    return tag != "html" and tag != "body"
+            elif strcmp(name, "style") == 0:
+                if hidden_style.search(_attribute(node, "style")) is not None:
+                    return tag != "html" and tag != "body"
+        attr = attr.next
+    return False
+
+
 cdef object _node_text(xmlNode* node):
     """``.text`` of a comment, processing instruction or entity (element-like nodes that
     are not elements); the parser drops the first two, so these are rare."""
@@ -507,11 +530,15 @@ def walk(
     str closers,
     object terminal,
     double main_share,
+    object hidden_style,
 ):
     """Walk the tree under ``root``; return the lines' texts and their facts, container
     fields filled (``render._render_lines`` and ``render.container_facts``, whose
-    constants are passed in). ``tag_flags`` maps a tag to its DOM flags
-    plus 32 (block), 64 (``a``), 128 (break), 256 (``li``).
+    constants are passed in). ``tag_flags`` maps a tag to its DOM flags plus 32 (block),
+    64 (``a``), 128 (break), 256 (``li``), 512 (skipped with its content), 1024 (unwrapped
+    inline tag). The tree is not changed: the strip passes of ``render._render_lines``
+    (skipped tags, hidden elements matched by ``hidden_style`` and the rest of
+    ``render._drop_hidden``, unwrapped inline tags) are done as the walk goes.
     """
     cdef _Walk w = _Walk()
     w.texts = []
@@ -540,36 +567,56 @@ def walk(
     cdef xmlNode* child
     cdef int code
     cdef Py_ssize_t anchors = 0
+    cdef bint skipped
     while True:
-        # open ``node``
-        w.open_element()
+        # open ``node``: a skipped subtree (never visible, or hidden) is passed over whole,
+        # its tail kept; an unwrapped inline element is not numbered (render strips both)
         code = w.code(node)
-        if code & K_BLOCK:
-            if w.segs:
-                w.flush()
-            w.push(node, code)
-        elif code & K_ANCHOR:
-            anchors += 1
-        elif code & K_BREAK:
-            if w.segs:
-                w.flush()
-        if not code & K_BREAK:
-            if node.type == tree.XML_ELEMENT_NODE:
-                w.gather(node.children, anchors > 0)
-            elif w.depth:
-                text = _node_text(node)
-                if text and (w.segs or not _blank_str(text)):
-                    w.segs.append(text)
-                    if anchors:
-                        w.linked += _visible_str(text)
-        child = _next_element(node.children) if node.type == tree.XML_ELEMENT_NODE else NULL
-        if child is not NULL:
-            node = child
-            continue
+        skipped = node is not top and (
+            code & K_SKIP
+            or (
+                node.type == tree.XML_ELEMENT_NODE
+                and node.properties is not NULL
+                and _hidden(node, w.name(node), hidden_style)
+            )
+        )
+        if skipped:
+            w.gather(node.next, anchors > 0)
+            child = _next_element(node.next)
+            if child is not NULL:
+                node = child
+                continue
+            node = node.parent  # closed below
+        else:
+            if not code & K_UNWRAP:
+                w.open_element()
+            if code & K_BLOCK:
+                if w.segs:
+                    w.flush()
+                w.push(node, code)
+            elif code & K_ANCHOR:
+                anchors += 1
+            elif code & K_BREAK:
+                if w.segs:
+                    w.flush()
+            if not code & K_BREAK:
+                if node.type == tree.XML_ELEMENT_NODE:
+                    w.gather(node.children, anchors > 0)
+                elif w.depth:
+                    text = _node_text(node)
+                    if text and (w.segs or not _blank_str(text)):
+                        w.segs.append(text)
+                        if anchors:
+                            w.linked += _visible_str(text)
+            child = _next_element(node.children) if node.type == tree.XML_ELEMENT_NODE else NULL
+            if child is not NULL:
+                node = child
+                continue
         # close ``node`` and its ancestors until one has a next element sibling
         while True:
-            w.close_element()
             code = w.code(node)
+            if not code & K_UNWRAP:
+                w.close_element()
             if code & K_BLOCK:
                 if w.segs:
                     w.flush()

@@ -43,6 +43,7 @@ matching costs more than this walk).
 from __future__ import annotations
 
 import codecs
+import functools
 import itertools
 import re
 from collections.abc import Hashable, Mapping, Sequence
@@ -231,16 +232,20 @@ _BOMS = (
 )
 
 
-_TAG_CODES: dict[str, int] = {
-    tag: _TAG_FLAGS.get(tag, 0)
-    | (32 if tag in _BLOCKS else 0)
-    | (64 if tag == "a" else 0)
-    | (128 if tag in _BREAKS else 0)
-    | (256 if tag == "li" else 0)
-    for tag in _BLOCKS | _BREAKS | {"a"}
-}
-"""Tag -> DOM flags plus what the compiled walk needs: 32 block, 64 ``a``, 128 break, 256
-``li`` (see classify/_walk.pyx)."""
+@functools.cache
+def _tag_codes(skip: tuple[str, ...]) -> dict[str, int]:
+    """Tag -> DOM flags plus what the compiled walk needs: 32 block, 64 ``a``, 128 break, 256
+    ``li``, 512 skipped (``skip``), 1024 unwrapped (see classify/_walk.pyx)."""
+    return {
+        tag: _TAG_FLAGS.get(tag, 0)
+        | (32 if tag in _BLOCKS else 0)
+        | (64 if tag == "a" else 0)
+        | (128 if tag in _BREAKS else 0)
+        | (256 if tag == "li" else 0)
+        | (512 if tag in skip else 0)
+        | (1024 if tag in _INLINE_UNWRAP else 0)
+        for tag in _BLOCKS | _BREAKS | {"a"} | set(skip) | set(_INLINE_UNWRAP)
+    }
 
 try:
     from classify import _walk
@@ -799,16 +804,13 @@ def _render_lines(
     """The lines of a parsed page (the tree is changed). ``compiled``: use the compiled
     walk when it is built (:data:`COMPILED`); the pure-Python walk follows the same rules
     and is the reference the tests compare it with."""
-    etree.strip_elements(root, *skip, with_tail=False)
-    _drop_hidden(root)  # after the strip: fewer elements to search
-    etree.strip_tags(root, *_INLINE_UNWRAP)
-    if _walk is not None and compiled:
+    if _walk is not None and compiled:  # the strip passes below are done as it walks
         texts, walked = _walk.walk(
             root,
             plain=not options.bullets and options.wrap is None,
             bullets=options.bullets,
             wrap=options.wrap,
-            tag_flags=_TAG_CODES,
+            tag_flags=_tag_codes(skip),
             class_tokens=_CLASS_TOKENS_DEFAULT,
             wrap_text=wrap_text,
             path_tags=_PATH_TAGS_DEFAULT,
@@ -816,8 +818,12 @@ def _render_lines(
             closers=CLOSERS,
             terminal=TERMINAL_PUNCT,
             main_share=_MAIN_SHARE_DEFAULT,
+            hidden_style=_HIDDEN_STYLE,
         )
         return list(map(make_line, texts, walked))
+    etree.strip_elements(root, *skip, with_tail=False)
+    _drop_hidden(root)  # after the strip: fewer elements to search
+    etree.strip_tags(root, *_INLINE_UNWRAP)
 
     blocks = _BLOCKS
     breaks = _BREAKS

@@ -485,6 +485,12 @@ _TRICKY = (
     "",
     "   ",
     "<html><body></body></html>",
+    "<body hidden><p style='DISPLAY : None'>x</p><span aria-hidden=' TRUE '>h</span>t<b hidden>"
+    "y</b>tail<i style='color:red'>shown</i><div aria-hidden=false>seen</div></body>",
+    "<div class=o><span class=s><div class=in><p>"
+    + "Prose inside a span, as a story. " * 4
+    + "</p></div></span><span>x<script>s</script>y<style>z</style></span></div>",
+    "<html hidden style='display:none'><body><p>kept at the top</p></body></html>",
 )
 
 
@@ -523,3 +529,17 @@ def test_compiled_walk_equals_python_walk_on_corpus_pages() -> None:
                 differ.append((k, options))
     assert lines > 5_000
     assert differ == []
+
+
+@_needs_compiled
+def test_compiled_render_equals_python_render_with_the_noscript_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    html = "<html><body><div id=app></div><noscript><p>Served for crawlers here.</p>" + (
+        "<ul><li><a href=/a>A link</a></li></ul></noscript></body></html>"
+    )
+    compiled = render_html(html)
+    monkeypatch.setattr(render, "_walk", None)
+    python = render_html(html)
+    assert compiled.texts == python.texts == ["Served for crawlers here.", "A link"]
+    assert [line.dom for line in compiled.lines] == [line.dom for line in python.lines]
