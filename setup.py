@@ -1,5 +1,5 @@
 """Builds the compiled parts (see pyproject.toml): the walk of classify.render
-(classify/_walk.pyx), the word counting of classify.features (classify/_tokens.pyx) and the
+(classify/_walk.pyx), the word counting of classify.features (classify/_features.pyx) and the
 sequence decoding of classify.model (classify/_viterbi.pyx).
 
 All are optional: without a C compiler the package installs and gives the same results in
@@ -23,7 +23,7 @@ else:
                 include_dirs=lxml.get_include(),
                 optional=True,
             ),
-            Extension("classify._tokens", ["classify/_tokens.pyx"], optional=True),
+            Extension("classify._features", ["classify/_features.pyx"], optional=True),
             Extension(
                 "classify._viterbi",
                 ["classify/_viterbi.pyx"],

@@ -125,7 +125,7 @@ def _char_counts_of(
 ) -> Matrix:
     """:func:`_hashed_char_counts` of every text, repeated or not.
 
-    Compiled (classify/_tokens.pyx, when built and ``compiled``: the same counts, a row at a
+    Compiled (classify/_features.pyx, when built and ``compiled``: the same counts, a row at a
     time), else in numpy: all n-grams of a line go in one row of a buckets table (missing
     ones get a bucket past the last), each row is sorted, and runs of equal buckets become
     counts: no Python loop over lines and no global sort.
@@ -133,8 +133,8 @@ def _char_counts_of(
     n = len(texts)
     if n == 0:
         return sp.csr_matrix((0, 1 << bits), dtype=np.float32)
-    if _tokens is not None and compiled:
-        counted = _tokens.char_ngram_counts(list(texts), width, tuple(ngrams), bits, seed)
+    if _compiled is not None and compiled:
+        counted = _compiled.char_ngram_counts(list(texts), width, tuple(ngrams), bits, seed)
         return sp.csr_matrix(counted, shape=(n, 1 << bits))
     raw = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
     valid = raw != 0
@@ -218,11 +218,11 @@ def _idf(counts: Matrix) -> np.ndarray:
 
 _TOKENS_AND_BREAKS = re.compile(r"\w+|\n")
 try:
-    from classify import _tokens
+    from classify import _features as _compiled
 except ImportError:  # built without a C compiler: the regex counting, same counts
-    _tokens = None  # type: ignore[assignment]
-COMPILED = _tokens is not None
-"""The compiled word counting (classify/_tokens.pyx) is built and used by :class:`WordTfidf`."""
+    _compiled = None  # type: ignore[assignment]
+COMPILED = _compiled is not None
+"""The compiled word counting (classify/_features.pyx) is built and used by :class:`WordTfidf`."""
 _BREAK = -2  # id of the line break token in WordTfidf lookups
 
 
@@ -256,7 +256,7 @@ class WordTfidf:
     def counts(self, texts: Sequence[str], *, compiled: bool = True) -> Matrix:
         """Word counts of each text, each distinct text counted once (rows depend on their
         text alone when no text holds a line break). ``compiled``: count with
-        classify/_tokens.pyx when it is built (:data:`COMPILED`; the same counts)."""
+        classify/_features.pyx when it is built (:data:`COMPILED`; the same counts)."""
         distinct = _distinct(texts)
         if distinct is not None:
             unique, of_text = distinct
@@ -268,8 +268,8 @@ class WordTfidf:
     def _counts_of(self, joined: str, n: int, compiled: bool = True) -> Matrix:
         """Word counts of the ``n`` lines of ``joined`` (texts joined by line breaks)."""
         width = len(self.idf_)
-        if _tokens is not None and compiled:
-            data, indices, indptr = _tokens.word_counts(joined.lower(), self._table(), n)
+        if _compiled is not None and compiled:
+            data, indices, indptr = _compiled.word_counts(joined.lower(), self._table(), n)
             return sp.csr_matrix((data, indices, indptr), shape=(n, width))
         tokens = _TOKENS_AND_BREAKS.findall(joined.lower())
         ids = np.fromiter(
@@ -292,12 +292,12 @@ class WordTfidf:
             self.__dict__["_lookup_cache"] = lookup
         return lookup
 
-    def _table(self) -> _tokens.Vocabulary:
+    def _table(self) -> _compiled.Vocabulary:
         """The vocabulary as the compiled counting's table (built on first use, not
         pickled)."""
-        table: _tokens.Vocabulary | None = self.__dict__.get("_table_cache")
+        table: _compiled.Vocabulary | None = self.__dict__.get("_table_cache")
         if table is None:
-            table = self.__dict__["_table_cache"] = _tokens.Vocabulary(self.vocabulary_)
+            table = self.__dict__["_table_cache"] = _compiled.Vocabulary(self.vocabulary_)
         return table
 
     def __getstate__(self) -> dict[str, Any]:
@@ -386,51 +386,43 @@ def _lines_containing(text: str, needles: Sequence[str], starts: np.ndarray) -> 
     return out
 
 
-def shape_features(texts: Sequence[str]) -> np.ndarray:
-    """Shape of each line (see :data:`SHAPE_NAMES`), vectorised over all characters.
+def shape_features(texts: Sequence[str], *, compiled: bool = True) -> np.ndarray:
+    """Shape of each line (see :data:`SHAPE_NAMES`): per-line counts from one pass over the
+    characters (classify/_features.pyx when built and ``compiled``, else vectorised over
+    all characters in numpy: the same counts), then the columns in numpy.
 
     Lines must be non-empty and contain no newline (as :class:`Line` texts are).
     """
     n = len(texts)
     if n == 0:
         return np.zeros((0, N_SHAPE))
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     joined = "\n".join(texts) + "\n"
-    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
-    ends = starts + lengths  # index of each line's newline
-    entry = _CHAR_TABLE[np.minimum(codes, _BMP)]
-    cls = entry & _CLASS_BITS
-    if len(codes) and codes.max() >= 0x1F000:  # emoji and pictographs are symbols
-        cls[codes >= 0x1F000] = _C_SYMBOL
-
-    def per_line(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask, starts, dtype=np.int64)
-
-    upper = per_line(cls == _C_UPPER)
-    letters = upper + per_line(cls == _C_LOWER)
-    digits = per_line(cls == _C_DIGIT)
-    symbols = per_line(cls == _C_SYMBOL)
-    wordish = cls <= _C_DIGIT
-    wordish &= cls != _C_OTHER
-    word_start = wordish.copy()
-    word_start[1:] &= ~wordish[:-1]
-    n_words = per_line(word_start)
-    titled = per_line(word_start & (cls == _C_UPPER))
-    separators = per_line((entry & _FLAG_SEPARATOR) != 0)
-    commas = per_line(codes == ord(","))
-    idx = np.arange(len(codes))
-    keep = ((entry & _FLAG_CLOSER) == 0) & (cls != _C_SEP)
-    last_idx = np.maximum.reduceat(np.where(keep, idx, -1), starts)
-    has_last = last_idx >= starts
-    last = np.where(has_last, codes[np.maximum(last_idx, 0)], codes[ends - 1])
-    first = codes[starts]
-    second = codes[np.minimum(starts + 1, ends)]
-    third = codes[np.minimum(starts + 2, ends)]
+    counts = None
+    if _compiled is not None and compiled:
+        counts = _compiled.shape_counts(list(texts), _CHAR_TABLE, _BMP)
+    if counts is None:
+        counts = _shape_counts(texts, joined)
+    (
+        lengths,
+        n_words,
+        upper,
+        letters,
+        digits,
+        symbols,
+        titled,
+        separators,
+        commas,
+        last,
+        first,
+        second,
+        third,
+        end,
+    ) = counts.T
     is_digit = (first >= 48) & (first <= 57)
     dot_paren = np.isin(second, _code_set(".)")) | (
         (second >= 48) & (second <= 57) & np.isin(third, _code_set(".)"))
     )
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
     lowered = joined.lower()
     low_starts = starts
     if len(lowered) != len(joined):  # lowering lengthens a few characters ('İ' -> 'i̇')
@@ -445,7 +437,7 @@ def shape_features(texts: Sequence[str]) -> np.ndarray:
             np.log1p(n_words) / 5.0,
             np.isin(last, _TERMINAL_CODES),
             last == ord(":"),
-            ((last >= 48) & (last <= 57)) | (codes[ends - 1] == ord(")")),
+            ((last >= 48) & (last <= 57)) | (end == ord(")")),
             np.isin(first, _BULLET_CODES) | (is_digit & dot_paren),
             upper / np.maximum(letters, 1),
             digits / lengths,
@@ -461,6 +453,53 @@ def shape_features(texts: Sequence[str]) -> np.ndarray:
         ]
     ).astype(np.float64)
     return out
+
+
+def _shape_counts(texts: Sequence[str], joined: str) -> np.ndarray:
+    """The per-line counts of :func:`shape_features` in numpy (columns as
+    ``_features.shape_counts``): every character's class from one table lookup, summed per
+    line with ``reduceat``."""
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    ends = starts + lengths  # index of each line's newline
+    entry = _CHAR_TABLE[np.minimum(codes, _BMP)]
+    cls = entry & _CLASS_BITS
+    if len(codes) and codes.max() >= 0x1F000:  # emoji and pictographs are symbols
+        cls[codes >= 0x1F000] = _C_SYMBOL
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask, starts, dtype=np.int64)
+
+    upper = per_line(cls == _C_UPPER)
+    letters = upper + per_line(cls == _C_LOWER)
+    wordish = cls <= _C_DIGIT
+    wordish &= cls != _C_OTHER
+    word_start = wordish.copy()
+    word_start[1:] &= ~wordish[:-1]
+    idx = np.arange(len(codes))
+    keep = ((entry & _FLAG_CLOSER) == 0) & (cls != _C_SEP)
+    last_idx = np.maximum.reduceat(np.where(keep, idx, -1), starts)
+    has_last = last_idx >= starts
+    return np.column_stack(
+        [
+            lengths,
+            per_line(word_start),
+            upper,
+            letters,
+            per_line(cls == _C_DIGIT),
+            per_line(cls == _C_SYMBOL),
+            per_line(word_start & (cls == _C_UPPER)),
+            per_line((entry & _FLAG_SEPARATOR) != 0),
+            per_line(codes == ord(",")),
+            np.where(has_last, codes[np.maximum(last_idx, 0)], codes[ends - 1]),
+            codes[starts],
+            codes[np.minimum(starts + 1, ends)],
+            codes[np.minimum(starts + 2, ends)],
+            codes[ends - 1],
+        ]
+    ).astype(np.int64)
 
 
 SHAPE_NAMES = (
@@ -828,7 +867,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _char_counts(self, batch: _Batch, shape: np.ndarray) -> tuple[Matrix, Matrix, Matrix]:
-        if _tokens is not None:
+        if _compiled is not None:
             return self._char_counts_compiled(batch, shape)
         cfg = self.config_
         texts = batch.texts
@@ -863,17 +902,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def _char_counts_compiled(
         self, batch: _Batch, shape: np.ndarray
     ) -> tuple[Matrix, Matrix, Matrix]:
-        """:meth:`_char_counts` by classify/_tokens.pyx, which reads the marked prefix and
-        suffix of each line in place (the same counts; tests/test_tokens.py)."""
-        assert _tokens is not None
+        """:meth:`_char_counts` by classify/_features.pyx, which reads the marked prefix and
+        suffix of each line in place (the same counts; tests/test_features_compiled.py)."""
+        assert _compiled is not None
         cfg = self.config_
         texts = list(batch.texts)
         n = len(texts)
         width = 1 << cfg.char_bits
-        prefix = _tokens.char_ngram_counts(
+        prefix = _compiled.char_ngram_counts(
             texts, cfg.prefix_chars, cfg.char_ngrams, cfg.char_bits, 1, lead=2
         )
-        suffix = _tokens.char_ngram_counts(
+        suffix = _compiled.char_ngram_counts(
             texts,
             cfg.suffix_chars + 1,
             cfg.char_ngrams,
@@ -886,7 +925,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         has = np.flatnonzero(header_of >= 0)
         heads, which = np.unique(header_of[has], return_inverse=True)
         counts = sp.csr_matrix(
-            _tokens.char_ngram_counts(
+            _compiled.char_ngram_counts(
                 [texts[j] for j in heads.tolist()], 24, (3,), cfg.header_bits, 3, lead=2
             ),
             shape=(len(heads), 1 << cfg.header_bits),

@@ -1,4 +1,4 @@
-"""The compiled word counting (classify/_tokens.pyx) against the regex counting."""
+"""The compiled word counting (classify/_features.pyx) against the regex counting."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from classify import features
 from classify.features import WordTfidf
 
 pytestmark = pytest.mark.skipif(
-    not features.COMPILED, reason="classify._tokens is not built (no C compiler at install)"
+    not features.COMPILED, reason="classify._features is not built (no C compiler at install)"
 )
 
 _TEXTS = [
@@ -95,8 +95,20 @@ def test_compiled_marked_prefix_suffix_and_header_counts(monkeypatch: pytest.Mon
     batch = features._flatten(pages)
     shape = features.shape_features(batch.texts)
     compiled = featurizer._char_counts(batch, shape)
-    monkeypatch.setattr(features, "_tokens", None)  # the numpy counting of the strings
+    monkeypatch.setattr(features, "_compiled", None)  # the numpy counting of the strings
     python = featurizer._char_counts(batch, shape)
     assert min(m.nnz for m in compiled) > 100  # the header block too
     for a, b in zip(compiled, python, strict=True):
         assert _same(a.tocsr(), b.tocsr())
+
+
+def test_compiled_shape_counts_equal_the_numpy_ones() -> None:
+    rng = np.random.default_rng(3)
+    alphabet = [*"aZ9 ,.:)(-•|»“”'İß٣²😀\t", "\ud800", "http://", "© 2026", "rights reserved"]
+    texts = [t for t in _TEXTS if t] + ["1.", "2)", "12.", "x", "ab", "Σ", "ΣΑΣ end"]
+    texts += ["".join(rng.choice(alphabet, size=int(rng.integers(1, 30)))) for _ in range(500)]
+    compiled = features.shape_features(texts)
+    assert np.array_equal(compiled, features.shape_features(texts, compiled=False))
+    assert compiled[:, 2].sum() > 10 and compiled[:, 11].sum() > 10  # terminal, copyright
+    # a text the compiled pass does not take (a line break) goes to the numpy path
+    assert features._compiled.shape_counts(["a\nb"], features._CHAR_TABLE, features._BMP) is None

@@ -1,4 +1,4 @@
-"""Type stub of the compiled word counting (classify/_tokens.pyx)."""
+"""Type stub of the compiled word counting (classify/_features.pyx)."""
 
 import numpy as np
 
@@ -8,7 +8,6 @@ class Vocabulary:
 def word_counts(
     lowered: str, vocabulary: Vocabulary, n_rows: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
-
 def char_ngram_counts(
     texts: list[str],
     width: int,
@@ -20,3 +19,4 @@ def char_ngram_counts(
     trail: int = -1,
     last: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+def shape_counts(texts: list[str], table: np.ndarray, bmp: int) -> np.ndarray | None: ...

@@ -4,7 +4,7 @@
 Tokens are what the Python counting's ``re.compile(r"\\w+|\\n")`` finds (``\\w``: a
 character for which ``str.isalnum()`` holds, or ``_``, the regex engine's own test), looked
 up in a hash table of the vocabulary's code points (no string is made per token); the
-counts are the same, which tests/test_tokens.py checks.
+counts are the same, which tests/test_features_compiled.py checks.
 """
 
 import numpy as np
@@ -272,3 +272,77 @@ def char_ngram_counts(
                 q = m
             indptr[r + 1] = <int>filled
     return data_arr[:filled], indices_arr[:filled], indptr_arr
+
+
+def shape_counts(list texts, const unsigned char[::1] table, int bmp):
+    """Per line, the integer facts ``features.shape_features`` computes its columns from:
+    length, words, upper, letters, digits, symbols, titled words, separators, commas, the
+    last code point that is not a closer (or the last one), the first three code points
+    (the third and second past the end read as the line break) and the last one. ``table``
+    is ``features._CHAR_TABLE`` (class in the low 3 bits, 8 separator, 16 closer); code
+    points from U+1F000 are symbols. None if a text is empty or holds a line break (the
+    numpy path then decides)."""
+    cdef Py_ssize_t n = len(texts), r, i, size
+    cdef int kind
+    cdef void* data_ptr
+    cdef uint32_t c, cls, entry
+    cdef bint wordish, prev_wordish
+    cdef long long length, words, upper, letters, digits, symbols, titled, seps, commas
+    cdef long long last, first, second, third, end
+    cdef str text
+    out_arr = np.zeros((n, 14), dtype=np.int64)
+    cdef long long[:, ::1] out = out_arr
+    for r in range(n):
+        text = texts[r]
+        size = len(text)
+        if size == 0:
+            return None
+        kind = PyUnicode_KIND(text)
+        data_ptr = PyUnicode_DATA(text)
+        words = upper = letters = digits = symbols = titled = seps = commas = 0
+        last = -1
+        prev_wordish = False
+        for i in range(size):
+            c = PyUnicode_READ(kind, data_ptr, i)
+            if c == 10:
+                return None
+            entry = table[c if c < <uint32_t>bmp else <uint32_t>bmp]
+            cls = entry & 7
+            if c >= 0x1F000:
+                cls = 5  # symbol
+            if cls == 1:
+                upper += 1
+            elif cls == 2:
+                letters += 1
+            elif cls == 3:
+                digits += 1
+            elif cls == 5:
+                symbols += 1
+            wordish = 1 <= cls <= 3
+            if wordish and not prev_wordish:
+                words += 1
+                if cls == 1:
+                    titled += 1
+            prev_wordish = wordish
+            if entry & 8:
+                seps += 1
+            if c == 44:
+                commas += 1
+            if not entry & 16 and cls != 6:
+                last = c
+        end = PyUnicode_READ(kind, data_ptr, size - 1)
+        out[r, 0] = size
+        out[r, 1] = words
+        out[r, 2] = upper
+        out[r, 3] = upper + letters
+        out[r, 4] = digits
+        out[r, 5] = symbols
+        out[r, 6] = titled
+        out[r, 7] = seps
+        out[r, 8] = commas
+        out[r, 9] = last if last >= 0 else end
+        out[r, 10] = PyUnicode_READ(kind, data_ptr, 0)
+        out[r, 11] = PyUnicode_READ(kind, data_ptr, 1) if size > 1 else 10
+        out[r, 12] = PyUnicode_READ(kind, data_ptr, 2) if size > 2 else 10
+        out[r, 13] = end
+    return out_arr
