@@ -1,6 +1,6 @@
 """Builds the compiled parts (see pyproject.toml): the walk of classify.render
-(classify/_walk.pyx), the word counting of classify.features (classify/_features.pyx) and the
-sequence decoding of classify.model (classify/_viterbi.pyx).
+(classify/_walk.pyx), the word, character n-gram and shape counting of classify.features
+(classify/_features.pyx) and the sequence decoding of classify.model (classify/_viterbi.pyx).
 
 All are optional: without a C compiler the package installs and gives the same results in
 pure Python, slower (``COMPILED`` in each of those three modules tells).

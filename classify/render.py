@@ -247,6 +247,7 @@ def _tag_codes(skip: tuple[str, ...]) -> dict[str, int]:
         for tag in _BLOCKS | _BREAKS | {"a"} | set(skip) | set(_INLINE_UNWRAP)
     }
 
+
 try:
     from classify import _walk
 except ImportError:  # built without a C compiler: the pure-Python walk, same rules
