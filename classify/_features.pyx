@@ -1,5 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""The word counting of :class:`classify.features.WordTfidf`, compiled.
+"""The counting kernels of :mod:`classify.features`, compiled: word counts
+(:class:`~classify.features.WordTfidf`), hashed character n-grams and the per-line shape
+counts, each equal to the pure-Python/numpy path it replaces.
 
 Tokens are what the Python counting's ``re.compile(r"\\w+|\\n")`` finds (``\\w``: a
 character for which ``str.isalnum()`` holds, or ``_``, the regex engine's own test), looked

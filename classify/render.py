@@ -60,6 +60,7 @@ from classify.records import (
     Line,
     Page,
     dom_facts,
+    gc_paused,
     make_line,
     with_container,
 )
@@ -918,6 +919,13 @@ def render_html(
     nesting is too deep even after flattening; empty or garbage input gives a page with few
     or no lines.
     """
+    with gc_paused():
+        return _render_page(html, id, url, site, options)
+
+
+def _render_page(
+    html: str | bytes, id: str, url: str | None, site: str | None, options: RenderOptions
+) -> Page:
     data = _to_utf8(html)
     root = _parse(data)
     if root is None:
