@@ -188,7 +188,7 @@ cdef class _Walk:
     """
 
     cdef list texts, line_facts, spans, tags, tokens, keys, segs
-    cdef dict own, merged, facts, codes, names
+    cdef dict own, merged, facts, codes, names, statics
     cdef xmlNode** nodes
     cdef int* flags
     cdef int* li_of
@@ -316,14 +316,30 @@ cdef class _Walk:
             return own + inherited[:room]
         return own + tuple([t for t in inherited if t not in own_set][:room])
 
-    cdef object _facts(self, Py_ssize_t level, double link_density):
+    cdef tuple _static(self, Py_ssize_t level):
+        """(tag path, class tokens, DOM flags, depth) of the block at ``level``. They follow
+        from the parent block's and the block's tag, class and id, so blocks that repeat
+        those (the items of a list, the paragraphs of a story) share one computation."""
         static = self.keys[level]
-        if static is None:
+        if static is not None:
+            return static
+        parent = self._static(level - 1) if level else None
+        node = self.nodes[level]
+        key = (parent, self.tags[level], _attribute(node, "class"), _attribute(node, "id"))
+        found = self.statics.get(key)
+        if found is None:
             start = max(level + 1 - self.path_tags, 1 if self.tags[0] == "html" else 0)
             path = ">".join(self.tags[start : level + 1])
-            tokens = " ".join(self._tokens(level))
-            static = (path, tokens, self.flags[level] & F_DOM, level)
-            self.keys[level] = static
+            tokens = self._tokens(level)
+            static = (path, " ".join(tokens), self.flags[level] & F_DOM, level)
+            self.statics[key] = (static, tokens)
+        else:
+            static, self.tokens[level] = found
+        self.keys[level] = static
+        return static
+
+    cdef object _facts(self, Py_ssize_t level, double link_density):
+        static = self._static(level)
         key = (static, link_density)
         found = self.facts.get(key)
         if found is None:
@@ -553,6 +569,7 @@ def walk(
     w.facts = {}
     w.codes = {}
     w.names = {}
+    w.statics = {}
     w.linked = 0
     w.plain = plain
     w.bullets = bullets
