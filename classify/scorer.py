@@ -32,6 +32,13 @@ from classify.records import (
 )
 from classify.template import TemplateLookup, TemplateQueries
 
+try:
+    from classify import _records
+except ImportError:  # built without a C compiler: the records are made in Python, the same
+    _records = None  # type: ignore[assignment]
+COMPILED = _records is not None
+"""The compiled record building (classify/_records.pyx) is built and used by :class:`Scorer`."""
+
 _Groups = list[tuple[LineClassifier, list[int]]]
 """Models and the indices of the batch's pages each one scores."""
 
@@ -259,12 +266,26 @@ class Scorer:
         labels: np.ndarray,
         decided: np.ndarray,
         shares: np.ndarray | None,
+        compiled: bool = True,
     ) -> PageResult:
-        shares_of = repeat(None) if shares is None else shares.tolist()
+        """The page's result records; ``compiled``: built by classify/_records.pyx when it
+        is built (:data:`COMPILED`; the same records)."""
         # 0: the line's own argmax, 1: the site template, 2: the page's label sequence
         decided_by = (
             np.where(decided, 1, 2 * (labels != rows.argmax(axis=1))) if len(rows) else decided
         )
+        if _records is not None and compiled and len(rows):
+            lines = _records.line_results(
+                [line.text for line in page.lines],
+                np.ascontiguousarray(labels, dtype=np.int64),
+                np.ascontiguousarray(rows, dtype=np.float64),
+                np.ascontiguousarray(decided_by, dtype=np.int64),
+                LABELS,
+                _DECIDED_BY,
+                None if shares is None else shares.tolist(),
+            )
+            return PageResult(id=page.id, url=page.url, site=page.site, lines=lines)
+        shares_of = repeat(None) if shares is None else shares.tolist()
         lines = tuple(
             map(
                 make_line_result,

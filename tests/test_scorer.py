@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from classify import scorer as scorer_module
 from classify.persist import ModelFileError
-from classify.records import LABELS, DecidedBy, Label, Page
+from classify.records import LABELS, DecidedBy, Label, Page, lines_from_text, page_from_text
 from classify.scorer import ScoreConfig, Scorer, page_verdict
 
 from .conftest import SEED
@@ -149,3 +150,43 @@ def test_scoring_pauses_the_garbage_collector_only_inside_a_batch(small_model_pa
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+@pytest.mark.skipif(not scorer_module.COMPILED, reason="classify._records is not built")
+def test_compiled_records_equal_the_python_ones(
+    small_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classify.template import TemplateIndex
+
+    chrome = ["Home | News | Sport", "Most read", "© 2026 Daily Example"]
+    pages = [
+        Page(
+            id=str(k),
+            url=f"https://daily.example/{k}",
+            site="daily.example",
+            lines=lines_from_text(
+                "\n".join(
+                    [
+                        *chrome[:2],
+                        f"The council meets to vote on the new {topic} plan this week.",
+                        f"Residents near the {topic} said the plan came far too late.",
+                        f"The mayor's office answered questions about the {topic} budget.",
+                        f"A final vote on the {topic} is expected before the summer.",
+                        chrome[2],
+                    ]
+                )
+            ),
+        )
+        for k, topic in enumerate(["harbour", "school", "railway", "library", "market", "park"])
+    ]
+    pages.append(page_from_text(SEED.read_text(encoding="utf-8"), id="seed"))
+    index = TemplateIndex.build(pages)  # template shares and decisions go into the records
+    results = {}
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(scorer_module, "_records", None)
+        scorer = Scorer.load(small_model_path, templates=index)
+        results[compiled] = list(scorer.score_many(pages))
+    assert sum(len(r.lines) for r in results[True]) > 60
+    assert any(line.template_share for line in results[True][0].lines)  # shares were given
+    assert results[True] == results[False]
