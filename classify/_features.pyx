@@ -182,6 +182,31 @@ cdef inline void _sort_u32(uint32_t* a, Py_ssize_t n) noexcept nogil:
         a[j + 1] = v
 
 
+cdef inline void _merge_u32(
+    uint32_t* a, Py_ssize_t n, Py_ssize_t m, uint32_t* tmp
+) noexcept nogil:
+    """Merge the sorted runs ``a[:n]`` and ``a[n:n + m]`` in place (through ``tmp``)."""
+    cdef Py_ssize_t i = 0, j = n, k = 0, end = n + m
+    while i < n and j < end:
+        if a[j] < a[i]:
+            tmp[k] = a[j]
+            j += 1
+        else:
+            tmp[k] = a[i]
+            i += 1
+        k += 1
+    while i < n:
+        tmp[k] = a[i]
+        i += 1
+        k += 1
+    while j < end:
+        tmp[k] = a[j]
+        j += 1
+        k += 1
+    for i in range(end):
+        a[i] = tmp[i]
+
+
 def char_ngram_counts(
     list texts,
     Py_ssize_t width,
@@ -216,6 +241,9 @@ def char_ngram_counts(
             per_text += width - ks[kk] + 1
     codes_arr = np.empty(max(width, 1), dtype=np.uint64)
     buckets_arr = np.empty(max(per_text, 1), dtype=np.uint32)
+    merged_arr = np.empty(max(per_text, 1), dtype=np.uint32)
+    cdef uint32_t[::1] merged = merged_arr
+    cdef Py_ssize_t group
     indptr_arr = np.zeros(n + 1, dtype=np.int32)
     indices_arr = np.empty(max(n * per_text, 1), dtype=np.int32)
     data_arr = np.empty(max(n * per_text, 1), dtype=np.float32)
@@ -253,6 +281,7 @@ def char_ngram_counts(
                 k = ks[kk]
                 if k > width:
                     continue
+                group = used
                 for p in range(L - k + 1):
                     h = <uint64_t>(seed * 7919 + k)
                     for j in range(k):
@@ -262,7 +291,10 @@ def char_ngram_counts(
                     else:
                         buckets[used] = <uint32_t>((h * mix) >> shift)
                         used += 1
-            _sort_u32(&buckets[0], used)
+                # each size's buckets sorted alone, then merged into the sorted ones before
+                _sort_u32(&buckets[group], used - group)
+                if group:
+                    _merge_u32(&buckets[0], group, used - group, &merged[0])
             q = 0
             while q < used:
                 m = q + 1
