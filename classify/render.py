@@ -396,22 +396,17 @@ def flatten_deep(html: str, max_depth: int = _FLATTEN_DEPTH_DEFAULT) -> str:
     return "".join(out)
 
 
-def _drop_keep_tail(el: etree._Element) -> None:
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail = el.tail
-    if tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
+_HIDDEN_MARK = "CLASSIFY-HIDDEN"
+"""Tag given to hidden elements before they are stripped: the HTML parser lowercases every
+tag, so no page can hold it."""
 
 
 def _drop_hidden(root: etree._Element) -> None:
-    hidden = []
+    """Remove hidden elements with their content, keeping their tails (see the module rules).
+
+    They are marked and stripped in C, which keeps the tail text where it was (setting text
+    through the API would refuse control characters that the parser let through)."""
+    marked = False
     for value in _HIDDEN_ATTRS_XPATH(root):
         name = getattr(value, "attrname", "")
         if (
@@ -421,9 +416,10 @@ def _drop_hidden(root: etree._Element) -> None:
         ):
             el = value.getparent()
             if el is not None and el.tag not in ("html", "body"):
-                hidden.append(el)
-    for el in hidden:
-        _drop_keep_tail(el)
+                el.tag = _HIDDEN_MARK
+                marked = True
+    if marked:
+        etree.strip_elements(root, _HIDDEN_MARK, with_tail=False)
 
 
 def _title(root: etree._Element) -> str | None:

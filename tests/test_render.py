@@ -491,6 +491,8 @@ _TRICKY = (
     + "Prose inside a span, as a story. " * 4
     + "</p></div></span><span>x<script>s</script>y<style>z</style></span></div>",
     "<html hidden style='display:none'><body><p>kept at the top</p></body></html>",
+    "<div><span hidden>gone</span>\x0bcontrol\x0c characters\x1f stay<i aria-hidden=true>"
+    "x</i>\x08 here</div>",
 )
 
 
@@ -543,3 +545,14 @@ def test_compiled_render_equals_python_render_with_the_noscript_fallback(
     python = render_html(html)
     assert compiled.texts == python.texts == ["Served for crawlers here.", "A link"]
     assert [line.dom for line in compiled.lines] == [line.dom for line in python.lines]
+
+
+def test_hidden_element_before_control_characters_keeps_its_tail() -> None:
+    # the parser lets these control characters through; the Python walk once refused them
+    # when moving a hidden element's tail through lxml's API (a ValueError)
+    html = "<p>a<span hidden>gone</span>\x0bb\x1fc</p><p>d<b style='display:none'>x</b>\x08e</p>"
+    for compiled in (False, True):
+        root = render._parse(render._to_utf8(html))
+        assert root is not None
+        lines = render._render_lines(root, RenderOptions(), compiled=compiled)
+        assert [line.text for line in lines] == ["a b c", "d\x08e"]  # \x0b, \x1f: whitespace
