@@ -556,3 +556,111 @@ def test_hidden_element_before_control_characters_keeps_its_tail() -> None:
         assert root is not None
         lines = render._render_lines(root, RenderOptions(), compiled=compiled)
         assert [line.text for line in lines] == ["a b c", "d\x08e"]  # \x0b, \x1f: whitespace
+
+
+_SOUP_TAGS = [
+    "div",
+    "p",
+    "span",
+    "a",
+    "b",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "td",
+    "br",
+    "hr",
+    "pre",
+    "h1",
+    "nav",
+    "footer",
+    "script",
+    "style",
+    "noscript",
+    "img",
+    "section",
+    "article",
+    "header",
+    "aside",
+    "form",
+    "select",
+    "option",
+    "textarea",
+    "svg",
+    "x-widget",
+    "font",
+    "i",
+    "em",
+    "code",
+    "blockquote",
+    "dl",
+    "dt",
+    "dd",
+    "iframe",
+    "template",
+    "title",
+    "head",
+    "body",
+    "html",
+    "label",
+    "button",
+]
+_SOUP_ATTRS = (
+    "",
+    " class='a b-c 12'",
+    " id=main",
+    " hidden",
+    " style='display:none'",
+    " style='color:red'",
+    " aria-hidden=true",
+    " class",
+    " href=x",
+    " class='İ ß ﬁ'",
+)
+_SOUP_TEXTS = (
+    "",
+    " ",
+    "  \n ",
+    "word",
+    "Hello world.",
+    "\xa0",
+    "a\tb",
+    "&amp;",
+    "&#0;",
+    "<",
+    "x" * 50,
+    "Prose sentence with enough words to count as prose here.",
+    "😀",
+    "\x0b",
+    "\x08",
+)
+
+
+def _soup(rng: random.Random) -> str:
+    out = []
+    for _ in range(rng.randint(1, 120)):
+        r = rng.random()
+        if r < 0.4:
+            out.append(f"<{rng.choice(_SOUP_TAGS)}{rng.choice(_SOUP_ATTRS)}>")
+        elif r < 0.65:
+            out.append(f"</{rng.choice(_SOUP_TAGS)}>")
+        elif r < 0.7:
+            out.append(rng.choice(["<!-- c -->", "<![CDATA[x]]>", "<?pi x?>", "<br/>", "<p/>"]))
+        else:
+            out.append(rng.choice(_SOUP_TEXTS))
+    return "".join(out)
+
+
+@_needs_compiled
+def test_compiled_walk_equals_python_walk_on_random_tag_soup() -> None:
+    rng = random.Random(11)
+    lines = 0
+    for _ in range(300):
+        html = _soup(rng)
+        for options in _WALK_OPTIONS:
+            python, compiled = _both_walks(html, options)
+            assert compiled == python, html
+            lines += len(python)
+    assert lines > 500
