@@ -11,34 +11,19 @@ from setuptools import Extension, setup
 
 try:
     import lxml
-    import numpy
     from Cython.Build import cythonize
 except ImportError:  # pragma: no cover - build requirements missing: pure Python
     ext_modules = []
 else:
     ext_modules = cythonize(
         [
-            Extension(
-                "classify._walk",
-                ["classify/_walk.pyx"],
-                include_dirs=lxml.get_include(),
-                optional=True,
-            ),
-            Extension("classify._features", ["classify/_features.pyx"], optional=True),
-            Extension(
-                "classify._records",
-                ["classify/_records.pyx"],
-                include_dirs=[numpy.get_include()],
-                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                optional=True,
-            ),
-            Extension(
-                "classify._viterbi",
-                ["classify/_viterbi.pyx"],
-                include_dirs=[numpy.get_include()],
-                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                optional=True,
-            ),
+            Extension(f"classify.{name}", [f"classify/{name}.pyx"], optional=True, **kw)
+            for name, kw in (
+                ("_walk", {"include_dirs": lxml.get_include()}),  # lxml's C API and headers
+                ("_features", {}),
+                ("_records", {}),
+                ("_viterbi", {}),
+            )
         ],
         quiet=True,
     )

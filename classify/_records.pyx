@@ -14,9 +14,6 @@ from dataclasses import fields
 
 from classify.records import LineResult
 
-cimport numpy as cnp
-
-cnp.import_array()
 
 
 cdef extern from "structmember.h":

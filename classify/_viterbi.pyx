@@ -9,9 +9,6 @@ paths.
 
 import numpy as np
 
-cimport numpy as cnp
-
-cnp.import_array()
 
 
 def viterbi(
