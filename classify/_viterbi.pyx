@@ -3,12 +3,11 @@
 
 The same additions in the same order and the same ties (the first best label) as the
 Python decoding in ``classify/model.py``, which stays as the reference and as the
-fallback when this module is not built: tests/test_model.py checks both give the same
-paths.
+fallback when this module is not built: tests/test_calibration.py checks both give the
+same paths.
 """
 
 import numpy as np
-
 
 
 def viterbi(
