@@ -24,6 +24,7 @@ cdef extern from "structmember.h":
 cdef extern from "Python.h":
     ctypedef struct PyMemberDescrObject:
         PyMemberDef* d_member
+    void PyObject_GC_UnTrack(void* op)
 
 
 cdef Py_ssize_t _offset(object cls, str name) except -1:
@@ -77,5 +78,8 @@ def line_results(
         _set(obj, _DECIDED_BY, decided_values[decided[i]])
         _set(obj, _CLICKBAIT, None)
         _set(obj, _TEMPLATE_SHARE, None if shares is None else shares[i])
+        # out of the cyclic collector's sight: labels and floats, no cycle through them
+        PyObject_GC_UnTrack(<void*>probabilities)
+        PyObject_GC_UnTrack(<void*>obj)
         out[i] = obj
     return tuple(out)

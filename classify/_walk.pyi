@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from classify.records import DomFacts
+from classify.records import Line
 
 def walk(
     root: etree._Element,
@@ -22,4 +22,4 @@ def walk(
     terminal: frozenset[str],
     main_share: float,
     hidden_style: re.Pattern[str],
-) -> tuple[list[str], list[DomFacts]]: ...
+) -> list[Line]: ...

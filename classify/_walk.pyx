@@ -21,9 +21,13 @@ from dataclasses import fields
 
 import numpy as np
 
-from classify.records import DomFacts
+from classify.records import DomFacts, Line
 
 cetree.import_lxml__etree()
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void* op)
+
 
 cdef object _round = builtins.round
 cdef object _new = object.__new__
@@ -34,6 +38,22 @@ cdef object _new = object.__new__
     _depth, _prose_block, _prose_parent, _prose_up3, _parent_prose_density, _main_position,
     _main_share, _main_link_density,
 ) = [getattr(DomFacts, f.name).__set__ for f in fields(DomFacts)]
+_line_text, _line_dom = [getattr(Line, f.name).__set__ for f in fields(Line)]
+
+
+cdef list _lines(list texts, list facts):
+    """``list(map(records.make_line, texts, facts))``, the lines left out of the cyclic
+    collector's sight: a Line holds a str and a DomFacts, which hold no containers, so no
+    cycle can pass through them, and a batch of rendered pages is thousands of them."""
+    cdef Py_ssize_t i, n = len(texts)
+    out = [None] * n
+    for i in range(n):
+        obj = _new(Line)
+        _line_text(obj, texts[i])
+        _line_dom(obj, facts[i])
+        PyObject_GC_UnTrack(<void*>obj)
+        out[i] = obj
+    return out
 
 
 cdef object _dom_facts(tuple static, double link_density):
@@ -56,6 +76,7 @@ cdef object _dom_facts(tuple static, double link_density):
     _main_position(obj, 0)
     _main_share(obj, 0.0)
     _main_link_density(obj, 0.0)
+    PyObject_GC_UnTrack(<void*>obj)  # holds only str, float, bool and int: no cycle
     return obj
 
 
@@ -77,6 +98,7 @@ cdef object _with_container(base, tuple shares, int position, double share, doub
     _main_position(obj, position)
     _main_share(obj, share)
     _main_link_density(obj, links)
+    PyObject_GC_UnTrack(<void*>obj)
     return obj
 
 # tag codes: the DOM flags of render._TAG_FLAGS in the low bits, then what the walk needs
@@ -548,7 +570,7 @@ def walk(
     double main_share,
     object hidden_style,
 ):
-    """Walk the tree under ``root``; return the lines' texts and their facts, container
+    """Walk the tree under ``root``; return its :class:`Line` records, facts with container
     fields filled (``render._render_lines`` and ``render.container_facts``, whose
     constants are passed in). ``tag_flags`` maps a tag to its DOM flags plus 32 (block),
     64 (``a``), 128 (break), 256 (``li``), 512 (skipped with its content), 1024 (unwrapped
@@ -652,7 +674,7 @@ def walk(
             break
     if w.segs:
         w.flush()
-    return w.texts, _container(w, prose_words, closers, terminal, main_share)
+    return _lines(w.texts, _container(w, prose_words, closers, terminal, main_share))
 
 
 cdef list _container(

@@ -803,7 +803,7 @@ def _render_lines(
     walk when it is built (:data:`COMPILED`); the pure-Python walk follows the same rules
     and is the reference the tests compare it with."""
     if _walk is not None and compiled:  # the strip passes below are done as it walks
-        texts, walked = _walk.walk(
+        return _walk.walk(
             root,
             plain=not options.bullets and options.wrap is None,
             bullets=options.bullets,
@@ -818,7 +818,6 @@ def _render_lines(
             main_share=_MAIN_SHARE_DEFAULT,
             hidden_style=_HIDDEN_STYLE,
         )
-        return list(map(make_line, texts, walked))
     etree.strip_elements(root, *skip, with_tail=False)
     _drop_hidden(root)  # after the strip: fewer elements to search
     etree.strip_tags(root, *_INLINE_UNWRAP)

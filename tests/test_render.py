@@ -664,3 +664,13 @@ def test_compiled_walk_equals_python_walk_on_random_tag_soup() -> None:
             assert compiled == python, html
             lines += len(python)
     assert lines > 500
+
+
+@_needs_compiled
+def test_compiled_lines_are_left_out_of_the_cyclic_collector() -> None:
+    import gc
+
+    page = render_html("<div class=a><p>One <a href=x>line</a>.</p><p>Two.</p></div>")
+    assert page.texts == ["One line.", "Two."]
+    assert page.lines[0].dom is not None and page.lines[0].dom.link_density > 0
+    assert not any(gc.is_tracked(line) or gc.is_tracked(line.dom) for line in page.lines)

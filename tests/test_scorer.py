@@ -190,3 +190,7 @@ def test_compiled_records_equal_the_python_ones(
     assert sum(len(r.lines) for r in results[True]) > 60
     assert any(line.template_share for line in results[True][0].lines)  # shares were given
     assert results[True] == results[False]
+    import gc
+
+    line = results[True][0].lines[0]  # records with no cycle are left to reference counting
+    assert not gc.is_tracked(line) and not gc.is_tracked(line.probabilities)
