@@ -31,13 +31,13 @@ Rules:
   :data:`_FLATTEN_DEPTH_DEFAULT` levels removed (:func:`flatten_deep`), so all text is kept;
   :class:`RenderError` if even that is cut.
 
-Speed: the open blocks are parallel stacks, pushed and popped inline; path, class tokens
-and facts are computed only for blocks that hold a line, memoised per page (each class
-string's own tokens) and identical :class:`~classify.records.DomFacts` are one shared object. On
-the held-out corpus pages (187 kB of HTML on average) the lxml parse is about a third of
-the time, the C passes a sixth, the walk with its facts the rest. A libxslt pass that
-writes the marked text stream in C was tried and was slower (its per-element template
-matching costs more than this walk).
+Speed: the walk runs compiled when ``classify/_walk.pyx`` is built (:data:`COMPILED`): it
+reads libxml2's nodes directly, does the strip passes as it goes without changing the
+tree, and gives the same lines and facts as the Python walk below, which is the reference
+and the fallback (tests compare the two). In both, path, class tokens and facts are
+computed only for blocks that hold a line, memoised per page, and identical
+:class:`~classify.records.DomFacts` are one shared object. On the held-out corpus pages
+(187 kB of HTML on average) the compiled path spends over half its time in lxml's parse.
 """
 
 from __future__ import annotations
