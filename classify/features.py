@@ -222,7 +222,8 @@ try:
 except ImportError:  # built without a C compiler: the regex counting, same counts
     _compiled = None  # type: ignore[assignment]
 COMPILED = _compiled is not None
-"""The compiled word counting (classify/_features.pyx) is built and used by :class:`WordTfidf`."""
+"""The compiled counting kernels (classify/_features.pyx: words, character n-grams, shape
+counts) are built and used."""
 _BREAK = -2  # id of the line break token in WordTfidf lookups
 
 
