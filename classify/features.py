@@ -115,27 +115,18 @@ def _hashed_char_counts(
 
 
 def _char_counts_of(
-    texts: Sequence[str],
-    *,
-    width: int,
-    ngrams: tuple[int, ...],
-    bits: int,
-    seed: int,
-    compiled: bool = True,
+    texts: Sequence[str], *, width: int, ngrams: tuple[int, ...], bits: int, seed: int
 ) -> Matrix:
     """:func:`_hashed_char_counts` of every text, repeated or not.
 
-    Compiled (classify/_features.pyx, when built and ``compiled``: the same counts, a row at a
-    time), else in numpy: all n-grams of a line go in one row of a buckets table (missing
-    ones get a bucket past the last), each row is sorted, and runs of equal buckets become
-    counts: no Python loop over lines and no global sort.
+    All n-grams of a line go in one row of a buckets table (missing ones get a bucket past
+    the last), each row is sorted, and runs of equal buckets become counts: no Python loop
+    over lines and no global sort. (With the compiled kernels, :meth:`LineFeaturizer.
+    _char_counts` counts in classify/_features.pyx instead: the same counts.)
     """
     n = len(texts)
     if n == 0:
         return sp.csr_matrix((0, 1 << bits), dtype=np.float32)
-    if _compiled is not None and compiled:
-        counted = _compiled.char_ngram_counts(list(texts), width, tuple(ngrams), bits, seed)
-        return sp.csr_matrix(counted, shape=(n, 1 << bits))
     raw = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
     valid = raw != 0
     codes = raw.astype(np.uint64)

@@ -6,9 +6,7 @@ records; none of them adds attributes after construction.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
@@ -199,36 +197,6 @@ def make_line(text: str, dom: DomFacts | None = None) -> Line:
 ) = (getattr(DomFacts, f.name).__set__ for f in fields(DomFacts))
 
 
-def dom_facts(
-    tag_path: str,
-    class_tokens: str,
-    link_density: float,
-    in_list: bool,
-    in_heading: bool,
-    in_table: bool,
-    in_chrome: bool,
-    depth: int,
-) -> DomFacts:
-    """``DomFacts(...)`` with the container fields zero, as the constructor but faster."""
-    obj: DomFacts = _new(DomFacts)
-    _dom_tag_path(obj, tag_path)
-    _dom_class_tokens(obj, class_tokens)
-    _dom_link_density(obj, link_density)
-    _dom_in_list(obj, in_list)
-    _dom_in_heading(obj, in_heading)
-    _dom_in_table(obj, in_table)
-    _dom_in_chrome(obj, in_chrome)
-    _dom_depth(obj, depth)
-    _dom_prose_block(obj, 0.0)
-    _dom_prose_parent(obj, 0.0)
-    _dom_prose_up3(obj, 0.0)
-    _dom_parent_prose_density(obj, 0.0)
-    _dom_main_position(obj, 0)
-    _dom_main_share(obj, 0.0)
-    _dom_main_link_density(obj, 0.0)
-    return obj
-
-
 def with_container(
     base: DomFacts,
     shares: tuple[float, float, float, float],
@@ -308,23 +276,3 @@ def labels_from_strings(values: Iterable[str]) -> tuple[Label, ...]:
             valid = ", ".join(label.value for label in LABELS)
             raise ValueError(f"unknown label {value!r}; expected one of: {valid}") from None
     return tuple(out)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while records are built in bulk (a page rendered,
-    a batch scored).
-
-    Rendering and scoring build a few records per line and no reference cycles; with the
-    collector on, every few hundred records trigger a collection that re-walks the young
-    objects (and now and then the whole heap): about a tenth of the scoring time, and of
-    rendering when a batch of rendered pages is held. Reference counting still frees
-    everything; the collector resumes (if it was on) when the block is done.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -46,9 +46,8 @@ import codecs
 import functools
 import itertools
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from lxml import etree
 
@@ -59,8 +58,6 @@ from classify.records import (
     DomFacts,
     Line,
     Page,
-    dom_facts,
-    gc_paused,
     make_line,
     with_container,
 )
@@ -470,15 +467,15 @@ def _link_density(linked: list[str], total: int) -> float:
 
 def _make_facts(path: str, tokens: str, flags: int, depth: int, link_density: float) -> DomFacts:
     """The :class:`DomFacts` of a line of a block (container fields left zero)."""
-    return dom_facts(
-        path,
-        tokens,
-        link_density,
-        bool(flags & _F_LIST),
-        bool(flags & _F_HEADING),
-        bool(flags & _F_TABLE),
-        bool(flags & _F_CHROME),
-        depth,
+    return DomFacts(
+        tag_path=path,
+        class_tokens=tokens,
+        link_density=link_density,
+        in_list=bool(flags & _F_LIST),
+        in_heading=bool(flags & _F_HEADING),
+        in_table=bool(flags & _F_TABLE),
+        in_chrome=bool(flags & _F_CHROME),
+        depth=depth,
     )
 
 
@@ -653,37 +650,16 @@ _MAIN_SHARE_DEFAULT = 0.5
 the deepest one is the main container)."""
 
 _Span = tuple[etree._Element, int, int]
-_K = TypeVar("_K", bound=Hashable)
-"""A block of :func:`container_facts`: an lxml element, or a key of the compiled walk."""
-
-
-def parents_of(spans: Sequence[_Span]) -> dict[etree._Element, etree._Element | None]:
-    """The parent of every span's block element and of each of its ancestors (None for the
-    root), each element visited once."""
-    parent: dict[etree._Element, etree._Element | None] = {}
-    for el, _, _ in spans:
-        if el in parent:
-            continue
-        parent[el] = up = el.getparent()
-        while up is not None and up not in parent:
-            parent[up] = above_up = up.getparent()
-            up = above_up
-    return parent
 
 
 def container_facts(
-    texts: Sequence[str],
-    facts: Sequence[DomFacts],
-    spans: Sequence[tuple[_K, int, int]],
-    parent: Mapping[_K, _K | None],
+    texts: Sequence[str], facts: Sequence[DomFacts], spans: Sequence[_Span]
 ) -> Sequence[DomFacts]:
     """The lines' :class:`DomFacts` with their container fields filled from the tree.
 
-    ``texts`` and ``facts`` are the lines' text and facts; ``spans`` are (block, first
-    line, end line) of each text the walk wrote, in document order (all lines of a span
-    share one :class:`DomFacts`); ``parent`` maps each span's block and each of its
-    ancestors to its parent (None for the root): the blocks are lxml elements
-    (:func:`parents_of`) or the compiled walk's keys. A span is prose when
+    ``texts`` and ``facts`` are the lines' text and facts; ``spans`` are (block element,
+    first line, end line) of each text the walk wrote, in document order (all lines of a
+    span share one :class:`DomFacts`). A span is prose when
     it has at least :data:`~classify.records.PROSE_MIN_WORDS` words and ends in terminal
     punctuation; its words count for its block and every ancestor. The *main container* is
     the deepest element that is an ancestor of a prose span's block and holds more than
@@ -716,11 +692,20 @@ def container_facts(
             prose.append(0)
     if not total:
         return facts
+    # the parent of every span's block and of its ancestors (each element visited once)
+    parent: dict[etree._Element, etree._Element | None] = {}
+    for el, _, _ in spans:
+        if el in parent:
+            continue
+        parent[el] = up = el.getparent()
+        while up is not None and up not in parent:
+            parent[up] = above_up = up.getparent()
+            up = above_up
     # prose words under each element, and the elements above a prose block
-    under: dict[_K, int] = {}
-    above: set[_K] = set()
-    sibling_words: dict[_K | None, int] = {}
-    sibling_prose: dict[_K | None, int] = {}
+    under: dict[etree._Element, int] = {}
+    above: set[etree._Element] = set()
+    sibling_words: dict[etree._Element | None, int] = {}
+    sibling_prose: dict[etree._Element | None, int] = {}
     for (el, _, _), words, w in zip(spans, n_words, prose, strict=True):
         up = parent[el]
         sibling_words[up] = sibling_words.get(up, 0) + words
@@ -735,14 +720,14 @@ def container_facts(
     holders = {e for e in above if under[e] > _MAIN_SHARE_DEFAULT * total}
     if not holders:  # the only prose is the root's own text
         return facts
-    main = next(e for e in holders if not any(parent[h] == e for h in holders))
-    inside: dict[_K | None, bool] = {main: True}
+    main = next(e for e in holders if not any(parent[h] is e for h in holders))
+    inside: dict[etree._Element | None, bool] = {main: True}
     span_inside: list[bool] = []
     for el, _, _ in spans:
         found = inside.get(el)
         if found is None:
             path = []
-            node: _K | None = el
+            node: etree._Element | None = el
             while node is not None and node not in inside:
                 path.append(node)
                 node = parent[node]
@@ -762,7 +747,7 @@ def container_facts(
     scale = 100.0 / total  # shares in hundredths, rounded half up (cheaper than round())
     first = span_inside.index(True)
     out = list(facts)
-    shares_of: dict[_K, tuple[float, float, float, float]] = {}
+    shares_of: dict[etree._Element, tuple[float, float, float, float]] = {}
     made: dict[tuple[int, tuple[float, float, float, float], int], DomFacts] = {}
     for k, (el, start, end) in enumerate(spans):
         base = facts[start]
@@ -896,7 +881,7 @@ def _render_lines(
                 linked.append(text)
     if segs:
         flush(segs, linked)
-    facts = container_facts(walk.texts, walk.line_facts, walk.spans, parents_of(walk.spans))
+    facts = container_facts(walk.texts, walk.line_facts, walk.spans)
     return list(map(make_line, walk.texts, facts))
 
 
@@ -914,13 +899,6 @@ def render_html(
     nesting is too deep even after flattening; empty or garbage input gives a page with few
     or no lines.
     """
-    with gc_paused():
-        return _render_page(html, id, url, site, options)
-
-
-def _render_page(
-    html: str | bytes, id: str, url: str | None, site: str | None, options: RenderOptions
-) -> Page:
     data = _to_utf8(html)
     root = _parse(data)
     if root is None:
