@@ -1,6 +1,6 @@
 """Builds the compiled parts (see pyproject.toml): the walk of classify.render
 (classify/_walk.pyx), the word, character n-gram and shape counting of classify.features
-(classify/_features.pyx), the sequence decoding of classify.model (classify/_viterbi.pyx) and
+(classify/_features.pyx), the sequence marginals of classify.model (classify/_decode.pyx) and
 the result records of classify.scorer (classify/_records.pyx).
 
 All are optional: without a C compiler the package installs and gives the same results in
@@ -22,7 +22,7 @@ else:
                 ("_walk", {"include_dirs": lxml.get_include()}),  # lxml's C API and headers
                 ("_features", {}),
                 ("_records", {}),
-                ("_viterbi", {}),
+                ("_decode", {}),
             )
         ],
         quiet=True,

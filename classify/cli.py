@@ -181,6 +181,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         headlines=not args.no_headlines,
         max_junk=args.max_junk,
         min_article_chars=args.min_article_chars,
+        recall_weight=args.recall_weight,
     )
     buffered: list[InputRecord] | None = None
     templates: Any = None
@@ -321,7 +322,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from classify.train import evaluate_model
 
     print(
-        evaluate_model(args.model, args.corpus, templates=not args.no_templates, keep_dom=args.dom)
+        evaluate_model(
+            args.model,
+            args.corpus,
+            templates=not args.no_templates,
+            keep_dom=args.dom,
+            recall_weight=args.recall_weight,
+        )
     )
     return EXIT_OK
 
@@ -340,6 +347,16 @@ def cmd_samples(args: argparse.Namespace) -> int:
         raise CliError("output must end in .jsonl, .jsonl.gz or .tsv")
     print(f"wrote {count} pages to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _recall_weight_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--recall-weight",
+        type=float,
+        metavar="W",
+        help="weigh page recall W against precision when keeping article lines, instead of "
+        "the model's own (lower: less and cleaner article text; higher: more of it)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -395,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="drop the article of pages keeping fewer than N characters",
     )
+    _recall_weight_option(score)
     score.set_defaults(func=cmd_score)
 
     templates = sub.add_parser("templates", help="site-template indexes")
@@ -476,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--dom", action="store_true", help="score the samples with their DOM facts (HTML input)"
     )
+    _recall_weight_option(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     samples = sub.add_parser("samples", help="convert labelled samples between .tsv and .jsonl")

@@ -15,12 +15,16 @@ folds, grouped by site), and a multinomial logistic regression over its out-of-f
 log-probabilities (matrix scaling; or one temperature) maps them to probabilities that
 match accuracy on sites the model has not seen.
 
-Labels are decided page by page (:meth:`LineClassifier.decide`): the most probable label
-sequence (Viterbi) with the calibrated probabilities as evidence and label-to-label
-transitions counted on the training pages, their log-probabilities scaled by a strength
-chosen on the same out-of-fold rows for page-level article F1 (0 is the per-line argmax).
-A lone "article" line between headlines, or a short line inside the story, then follows
-its neighbours unless its own evidence is strong. The probabilities are not changed.
+Labels are decided page by page (:meth:`LineClassifier.decide`). The calibrated
+probabilities are the evidence of a chain over the page's lines, with label-to-label
+transitions counted on the training pages, their log-probabilities scaled by a strength:
+forward-backward gives each line's label marginals, so a lone "article" line between
+headlines, or a short line inside the story, leans toward its neighbours unless its own
+evidence is strong. The page's article lines are then the set that maximises the
+expected page precision plus ``recall_weight`` times the expected page recall (in words,
+the page-level article metric): a page decision, not a line-by-line threshold. Strength
+and recall weight are chosen on the same out-of-fold rows, for page-level article F1. The
+other lines take their most probable other label. The probabilities are not changed.
 """
 
 from __future__ import annotations
@@ -58,11 +62,12 @@ from classify.features import (
 from classify.records import CLOSERS, LABELS, PROSE_MIN_WORDS, TERMINAL_PUNCT, Label, Page
 
 try:
-    from classify import _viterbi
-except ImportError:  # built without a C compiler: the Python decoding, same paths
-    _viterbi = None  # type: ignore[assignment]
-COMPILED = _viterbi is not None
-"""The compiled sequence decoding (classify/_viterbi.pyx) is built and used by :func:`viterbi`."""
+    from classify import _decode
+except ImportError:  # built without a C compiler: the numpy recursions, same marginals
+    _decode = None  # type: ignore[assignment]
+COMPILED = _decode is not None
+"""The compiled sequence marginals (classify/_decode.pyx) are built and used by
+:func:`marginals`."""
 
 RANDOM_STATE_DEFAULT = 0
 LENGTH_WEIGHT_DEFAULT = True  # page F1 counts words, so long lines should weigh more
@@ -98,11 +103,12 @@ class ModelConfig:
     but the full stage 2 is surer of whole pages than its fold fits, so it over-tempers)."""
     decoding: str = "sequence"
     """How labels are decided from the probabilities: ``"argmax"`` line by line, or
-    ``"sequence"``: the page's most probable label sequence under the training pages' label
-    transitions, at a strength chosen on the out-of-fold rows (needs ``folds >= 2``; the mean
-    of the corpus and the content-farm pages' page F1 when pages are weighted). Held-out
-    page F1 of the text model of 2026-11-27 (before the shape-flag fix): argmax 0.870, the
-    strength chosen in training (0.2) 0.878."""
+    ``"sequence"``: the chain's marginals and the page decision of the article lines (see
+    the module's docstring), strength and recall weight chosen on the out-of-fold rows
+    (needs ``folds >= 2``; the mean of the corpus and the content-farm pages' page F1 when
+    pages are weighted). Held-out text page F1 of the shipped training: argmax 0.873, the
+    most probable sequence (Viterbi, until 2026-12-07) 0.879, marginals and the page decision
+    0.885 (docs/experiments.md, "Session 10")."""
 
 
 def _context_block(
@@ -422,13 +428,9 @@ CALIBRATION_C_DEFAULT = 1.0  # 20 weights over ~10^5 lines: barely regularised
 DECODINGS = ("sequence", "argmax")
 SEQUENCE_STRENGTHS_DEFAULT = tuple(np.round(np.arange(0.0, 1.01, 0.1), 2).tolist())
 """Strengths searched on the out-of-fold rows, each with and without the prior lift."""
-EMISSION_FLOOR = 1e-12  # probabilities below this count as this in the sequence decoding
-
-
-def _log_evidence(proba: np.ndarray) -> np.ndarray:
-    """The sequence decoding's per-line evidence: log-probabilities, floored."""
-    evidence: np.ndarray = np.log(np.maximum(proba, EMISSION_FLOOR))
-    return evidence
+RECALL_WEIGHTS_DEFAULT = tuple(np.round(np.arange(0.5, 1.51, 0.1), 2).tolist())
+"""Recall weights of the page decision searched on the out-of-fold rows with each strength."""
+EMISSION_FLOOR = 1e-12  # probabilities below this count as this in the sequence marginals
 
 
 def _log_probabilities(model: LogisticRegression, scores: np.ndarray) -> np.ndarray:
@@ -517,7 +519,8 @@ def _transitions(y: np.ndarray, page_of: np.ndarray) -> tuple[np.ndarray, np.nda
 def _sequence_scores(
     transitions: tuple[np.ndarray, np.ndarray, np.ndarray], strength: float, lift: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """What :func:`viterbi` adds for a label after another and for a page's first label:
+    """What the chain of :func:`marginals` adds for a label after another and for a page's
+    first label:
     the log-probabilities times ``strength``; with ``lift``, less the label's overall
     log-probability (the probabilities already hold the prior: the transition then adds only
     how much likelier the label is after the one above than anywhere)."""
@@ -526,147 +529,137 @@ def _sequence_scores(
     return strength * (log_trans - prior), strength * (log_start - prior)
 
 
-def viterbi(
-    log_emit: np.ndarray,
+def marginals(
+    proba: np.ndarray,
     lengths: Sequence[int] | np.ndarray,
     log_trans: np.ndarray,
     log_start: np.ndarray,
     *,
     compiled: bool = True,
 ) -> np.ndarray:
-    """The most probable label sequence of each page: ``log_emit`` holds the pages' rows one
-    page after the other (``lengths`` rows each), columns the labels; ``log_trans[a, b]``
-    scores label ``b`` after ``a`` and ``log_start`` a page's first label. Ties go to the
-    lower label index. Compiled (classify/_viterbi.pyx, when built and ``compiled``), else
-    page by page in plain Python, unrolled for four labels (:func:`_viterbi_page4`: 0.15 ms
-    a held-out HTML page; numpy over the pages of a batch side by side, a step per line
-    position, took 0.33); both make the same additions in the same order."""
+    """Each line's label marginals under a chain over its page: ``proba`` holds the pages'
+    rows one page after the other (``lengths`` rows each), columns the labels, as evidence
+    (floored at :data:`EMISSION_FLOOR`); ``log_trans[a, b]`` scores label ``b`` after ``a``
+    and ``log_start`` a page's first label (:func:`_sequence_scores`). Scaled
+    forward-backward, compiled (classify/_decode.pyx, when built and ``compiled``), else in
+    numpy over the pages of a chunk side by side."""
     sizes = np.asarray(lengths, dtype=np.int64)
-    if int(sizes.sum()) != len(log_emit):
-        raise ValueError(f"{len(log_emit)} rows but page lengths sum to {int(sizes.sum())}")
-    if not len(log_emit):
-        return np.zeros(0, dtype=np.int64)
-    if _viterbi is not None and compiled:
-        return _viterbi.viterbi(
-            np.ascontiguousarray(log_emit, dtype=np.float64),
+    if int(sizes.sum()) != len(proba):
+        raise ValueError(f"{len(proba)} rows but page lengths sum to {int(sizes.sum())}")
+    emit = np.maximum(np.asarray(proba, dtype=np.float64), EMISSION_FLOOR)
+    trans, start = np.exp(log_trans), np.exp(log_start)
+    if not len(emit):
+        return np.zeros((0, len(log_start)))
+    if _decode is not None and compiled:
+        return _decode.marginals(
+            np.ascontiguousarray(emit),
             np.ascontiguousarray(sizes),
-            np.ascontiguousarray(log_trans, dtype=np.float64),
-            np.ascontiguousarray(log_start, dtype=np.float64),
+            np.ascontiguousarray(trans),
+            np.ascontiguousarray(start),
         )
-    decode = _viterbi_page4 if len(log_start) == 4 else _viterbi_page
-    out = np.zeros(len(log_emit), dtype=np.int64)
-    trans_to = log_trans.T.tolist()
-    start = log_start.tolist()
-    offset = 0
-    for size in sizes.tolist():
-        if size:
-            rows = log_emit[offset : offset + size].tolist()
-            out[offset : offset + size] = decode(rows, trans_to, start)
-        offset += size
+    out = np.empty_like(emit)
+    offsets = np.r_[0, np.cumsum(sizes)]
+    chunk = 256  # pages side by side, padded to the longest
+    for first in range(0, len(sizes), chunk):
+        part = sizes[first : first + chunk]
+        rows = np.arange(offsets[first], offsets[first + len(part)])
+        page = np.repeat(np.arange(len(part)), part)
+        pos = rows - np.repeat(offsets[first : first + len(part)], part)
+        padded = np.ones((len(part), int(part.max()), emit.shape[1]))
+        padded[page, pos] = emit[rows]
+        out[rows] = _marginals_padded(padded, part, trans, start)[page, pos]
     return out
 
 
-def _viterbi_page(
-    rows: list[list[float]], trans_to: list[list[float]], start: list[float]
-) -> list[int]:
-    """One page in plain Python (``trans_to[b][a]`` scores ``b`` after ``a``); ties go to
-    the first best label."""
-    score = [e + s for e, s in zip(rows[0], start, strict=True)]
-    back = []
-    for row in rows[1:]:
-        pointers = []
-        new = []
-        for to, emit in zip(trans_to, row, strict=True):
-            cand = [a + b for a, b in zip(score, to, strict=True)]
-            best = max(cand)
-            pointers.append(cand.index(best))
-            new.append(best + emit)
-        back.append(pointers)
-        score = new
-    state = score.index(max(score))
-    path = [state]
-    for pointers in reversed(back):
-        state = pointers[state]
-        path.append(state)
-    return path[::-1]
+def _marginals_padded(
+    emit: np.ndarray, sizes: np.ndarray, trans: np.ndarray, start: np.ndarray
+) -> np.ndarray:
+    """:func:`marginals` of pages side by side (``emit``: pages x longest x labels, rows past
+    a page's end padded with ones): the same scaled recursions as classify/_decode.pyx."""
+    longest = emit.shape[1]
+    alpha = np.empty_like(emit)
+    beta = np.ones_like(emit)
+    alpha[:, 0] = start * emit[:, 0]
+    alpha[:, 0] /= alpha[:, 0].sum(axis=1, keepdims=True)
+    for t in range(1, longest):
+        alpha[:, t] = (alpha[:, t - 1] @ trans) * emit[:, t]
+        alpha[:, t] /= alpha[:, t].sum(axis=1, keepdims=True)
+    for t in range(longest - 2, -1, -1):
+        back = (emit[:, t + 1] * beta[:, t + 1]) @ trans.T
+        back /= back.sum(axis=1, keepdims=True)
+        beta[:, t] = np.where((t + 1 < sizes)[:, None], back, 1.0)
+    post: np.ndarray = alpha * beta
+    post /= post.sum(axis=2, keepdims=True)
+    return post
 
 
-def _viterbi_page4(
-    rows: list[list[float]], trans_to: list[list[float]], start: list[float]
-) -> list[int]:
-    """:func:`_viterbi_page` for four labels, unrolled (a third of its time): the same
-    additions in the same order and the same ties (the first best label), so the same path."""
-    (t00, t01, t02, t03), (t10, t11, t12, t13), (t20, t21, t22, t23), (t30, t31, t32, t33) = (
-        trans_to
-    )
-    e0, e1, e2, e3 = rows[0]
-    s0, s1, s2, s3 = e0 + start[0], e1 + start[1], e2 + start[2], e3 + start[3]
-    back: list[tuple[int, int, int, int]] = []
-    append = back.append
-    for e0, e1, e2, e3 in rows[1:]:
-        b0, p0 = s0 + t00, 0
-        c = s1 + t01
-        if c > b0:
-            b0, p0 = c, 1
-        c = s2 + t02
-        if c > b0:
-            b0, p0 = c, 2
-        c = s3 + t03
-        if c > b0:
-            b0, p0 = c, 3
-        b1, p1 = s0 + t10, 0
-        c = s1 + t11
-        if c > b1:
-            b1, p1 = c, 1
-        c = s2 + t12
-        if c > b1:
-            b1, p1 = c, 2
-        c = s3 + t13
-        if c > b1:
-            b1, p1 = c, 3
-        b2, p2 = s0 + t20, 0
-        c = s1 + t21
-        if c > b2:
-            b2, p2 = c, 1
-        c = s2 + t22
-        if c > b2:
-            b2, p2 = c, 2
-        c = s3 + t23
-        if c > b2:
-            b2, p2 = c, 3
-        b3, p3 = s0 + t30, 0
-        c = s1 + t31
-        if c > b3:
-            b3, p3 = c, 1
-        c = s2 + t32
-        if c > b3:
-            b3, p3 = c, 2
-        c = s3 + t33
-        if c > b3:
-            b3, p3 = c, 3
-        append((p0, p1, p2, p3))
-        s0, s1, s2, s3 = b0 + e0, b1 + e1, b2 + e2, b3 + e3
-    score = [s0, s1, s2, s3]
-    state = score.index(max(score))
-    path = [state]
-    for pointers in reversed(back):
-        state = pointers[state]
-        path.append(state)
-    return path[::-1]
+def keep_article(
+    p_article: np.ndarray,
+    words: np.ndarray,
+    lengths: Sequence[int] | np.ndarray,
+    recall_weight: float,
+) -> np.ndarray:
+    """Which lines each page keeps as article: the set that maximises the expected page
+    precision plus ``recall_weight`` times the expected page recall, lines counted by
+    ``words``, with ``p_article`` the chance that each line is article.
+
+    Expected precision of a kept set K is exactly sum_K(w p) / sum_K(w); expected recall is
+    taken as sum_K(w p) / sum_page(w p). Adding a line changes that objective by its words
+    times (its p less a threshold common to the page), so the best sets keep the likeliest
+    lines: the candidates are the page's lines sorted by ``p_article``, kept from the top
+    (every prefix), and keeping nothing (precision 1 by the metric's convention, recall 1 only
+    if the page holds no article: the chance that no line is). Vectorised over pages."""
+    sizes = np.asarray(lengths, dtype=np.int64)
+    n = len(p_article)
+    if int(sizes.sum()) != n:
+        raise ValueError(f"{n} rows but page lengths sum to {int(sizes.sum())}")
+    keep = np.zeros(n, dtype=bool)
+    if not n:
+        return keep
+    p = np.clip(np.asarray(p_article, dtype=np.float64), 0.0, 1.0)
+    w = np.asarray(words, dtype=np.float64)
+    n_pages = len(sizes)
+    page_of = np.repeat(np.arange(n_pages), sizes)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    order = np.lexsort((-p, page_of))  # by page, likeliest first; ties in line order
+    ws, wps = w[order], w[order] * p[order]
+    cum_w = np.r_[0.0, np.cumsum(ws)]
+    cum_wp = np.r_[0.0, np.cumsum(wps)]
+    kept_w = cum_w[1:] - cum_w[starts][page_of]  # words of each prefix of its page
+    kept_wp = cum_wp[1:] - cum_wp[starts][page_of]
+    page_wp = cum_wp[starts + sizes] - cum_wp[starts]
+    precision = np.divide(kept_wp, kept_w, out=np.zeros(n), where=kept_w > 0)
+    total = page_wp[page_of]
+    recall = np.divide(kept_wp, total, out=np.zeros(n), where=total > 0)
+    value = precision + recall_weight * recall
+    none_article = np.exp(np.bincount(page_of, np.log1p(-np.minimum(p, 1.0 - 1e-12)), n_pages))
+    nothing = 1.0 + recall_weight * none_article
+    nonempty = sizes > 0
+    best = np.full(n_pages, -np.inf)
+    best[nonempty] = np.maximum.reduceat(value, starts[nonempty])
+    rank = np.arange(n) - starts[page_of]
+    at_best = np.flatnonzero(value == best[page_of])
+    pages_at, first = np.unique(page_of[at_best], return_index=True)
+    count = np.zeros(n_pages, dtype=np.int64)
+    count[pages_at] = rank[at_best[first]] + 1
+    count[best <= nothing] = 0
+    keep[order] = rank < count[page_of]
+    return keep
 
 
-def _choose_sequence(
-    log_proba: np.ndarray,
+def _choose_decoding(
+    proba: np.ndarray,
     y: np.ndarray,
     n_tokens: np.ndarray,
     page_of: np.ndarray,
     n_pages: int,
     transitions: tuple[np.ndarray, np.ndarray, np.ndarray],
     page_group: np.ndarray | None = None,
-) -> tuple[float, bool, dict[str, float], dict[str, dict[str, float]]]:
-    """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`) and lift with the best
-    page F1 (ties go to the weakest, then to no lift), the F1 of every candidate, and the F1
-    of every candidate in each page group.
+) -> tuple[tuple[float, bool, float], dict[str, float], dict[str, dict[str, float]]]:
+    """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`), lift and recall weight
+    (of :data:`RECALL_WEIGHTS_DEFAULT`) with the best page F1 (ties go to the weakest
+    strength, then to no lift, then to the recall weight nearest 1), the F1 of every
+    candidate, and the F1 of every candidate in each page group.
 
     With ``page_group`` (a group key per page, e.g. its training weight: corpus pages and
     generated content-farm pages) the F1 that chooses is the mean of the groups' page F1, so
@@ -683,20 +676,34 @@ def _choose_sequence(
         parts[f"{key:g}"] = (rows, np.searchsorted(pages, page_of[rows]), len(pages))
     candidates = [(s, False) for s in SEQUENCE_STRENGTHS_DEFAULT]
     candidates += [(s, True) for s in SEQUENCE_STRENGTHS_DEFAULT if s]
-    f1: dict[tuple[float, bool], float] = {}
+    f1: dict[tuple[float, bool, float], float] = {}
     by_group: dict[str, dict[str, float]] = {name: {} for name in parts}
     for strength, lift in candidates:
         trans, start = _sequence_scores(transitions, strength, lift)
-        kept = viterbi(log_proba, lengths, trans, start) == a
-        candidate = f"{strength:.2f}{' lift' if lift else ''}"
-        for name, (rows, local, count) in parts.items():
-            by_group[name][candidate] = _page_article_f1(
-                kept[rows], gold[rows], n_tokens[rows], local, count
-            )
-        f1[strength, lift] = float(np.mean([t[candidate] for t in by_group.values()]))
-    best = max(f1, key=lambda c: (round(f1[c], 6), -c[0], not c[1]))
-    table = {f"{s:.2f}{' lift' if lift else ''}": v for (s, lift), v in f1.items()}
-    return best[0], best[1], table, by_group
+        p_article = marginals(proba, lengths, trans, start)[:, a]
+        for weight in RECALL_WEIGHTS_DEFAULT:
+            kept = keep_article(p_article, n_tokens, lengths, weight)
+            candidate = _candidate_name(strength, lift, weight)
+            for name, (rows, local, count) in parts.items():
+                by_group[name][candidate] = _page_article_f1(
+                    kept[rows], gold[rows], n_tokens[rows], local, count
+                )
+            f1[strength, lift, weight] = float(np.mean([t[candidate] for t in by_group.values()]))
+    best = max(f1, key=lambda c: (round(f1[c], 6), -c[0], not c[1], -abs(c[2] - 1.0)))
+    table = {_candidate_name(*c): v for c, v in f1.items()}
+    return best, table, by_group
+
+
+def line_words(pages: Sequence[Page]) -> np.ndarray:
+    """Each line's word count (split on whitespace), pages one after the other: how the page
+    decision and the page F1 of the training count a line's words."""
+    return np.fromiter(
+        (len(line.text.split()) for page in pages for line in page.lines), np.float64
+    )
+
+
+def _candidate_name(strength: float, lift: bool, recall_weight: float) -> str:
+    return f"{strength:.2f}{' lift' if lift else ''} recall {recall_weight:.1f}"
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
@@ -814,6 +821,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.transitions_ = _transitions(y, batch.page_of)
         self.sequence_strength_ = 0.0
         self.sequence_lift_ = False
+        self.recall_weight_: float | None = None  # None: labels by argmax, line by line
         self.calibration_report_: dict[str, Any] = {"kind": "none"}
         if splits and (cfg.calibration != "none" or cfg.decoding == "sequence"):
             # stage 2 out of fold too (the same site folds): what it says on unseen sites
@@ -876,8 +884,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if page_weight is not None:
                 page_group = np.zeros(n_pages)
                 page_group[page_of] = page_weight
-            self.sequence_strength_, self.sequence_lift_, table, by_group = _choose_sequence(
-                _log_evidence(proba),
+            chosen, table, by_group = _choose_decoding(
+                proba,
                 y,
                 n_tokens,
                 batch.page_of,
@@ -885,8 +893,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 self.transitions_,
                 page_group,
             )
+            self.sequence_strength_, self.sequence_lift_, self.recall_weight_ = chosen
             report["sequence_strength"] = self.sequence_strength_
             report["sequence_lift"] = self.sequence_lift_
+            report["recall_weight"] = self.recall_weight_
+            report["decoding"] = _candidate_name(*chosen)  # its key in the tables
             report["oof_page_f1_by_strength"] = table
             report["oof_page_f1_by_strength_and_page_weight"] = by_group
         self.calibration_report_ = report
@@ -909,20 +920,40 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         other = copy.copy(self)
         other.calibration_coef_ = other.calibration_intercept_ = None
         other.sequence_strength_ = 0.0
+        other.recall_weight_ = None
         return other
 
-    def decide(self, proba: np.ndarray, lengths: Sequence[int] | None = None) -> np.ndarray:
+    def decide(
+        self,
+        proba: np.ndarray,
+        words: np.ndarray,
+        lengths: Sequence[int] | None = None,
+        *,
+        recall_weight: float | None = None,
+    ) -> np.ndarray:
         """Label index of each row of ``proba``: rows of consecutive pages of ``lengths``
-        lines (one page if None), decoded as a sequence (see :class:`ModelConfig`), or the
-        most probable label where the model decodes line by line."""
-        strength = getattr(self, "sequence_strength_", 0.0)  # 0 in models saved before it
-        if not strength or not len(proba):
+        lines (one page if None), ``words`` the word count of each line; decided by the
+        chain's marginals and the page decision of the article lines (see the module's
+        docstring), or by the most probable label where the model decodes line by line
+        (``decoding="argmax"``, and models saved before the page decision). A
+        ``recall_weight`` replaces the model's own in the page decision."""
+        weight = getattr(self, "recall_weight_", None) if recall_weight is None else recall_weight
+        if weight is None or not len(proba):
             decided: np.ndarray = proba.argmax(axis=1)
             return decided
-        trans, start = _sequence_scores(self.transitions_, strength, self.sequence_lift_)
-        return viterbi(
-            _log_evidence(proba), [len(proba)] if lengths is None else lengths, trans, start
+        sizes = [len(proba)] if lengths is None else lengths
+        trans, start = _sequence_scores(
+            self.transitions_,
+            getattr(self, "sequence_strength_", 0.0),
+            getattr(self, "sequence_lift_", False),
         )
+        post = marginals(proba, sizes, trans, start)
+        a = LABELS.index(Label.ARTICLE)
+        p_article = post[:, a].copy()
+        post[:, a] = -1.0
+        decided = post.argmax(axis=1)
+        decided[keep_article(p_article, words, sizes, weight)] = a
+        return decided
 
     def _stage1_input(
         self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None
@@ -994,7 +1025,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, pages: Sequence[Page]) -> np.ndarray:
         proba = self.predict_proba(pages)
-        decided = self.decide(proba, [len(page.lines) for page in pages])
+        decided = self.decide(proba, line_words(pages), [len(page.lines) for page in pages])
         labels: np.ndarray = np.asarray(self.classes_)[decided]
         return labels
 

@@ -39,7 +39,8 @@ class DecidedBy(StrEnum):
     SITE_TEMPLATE = "site_template"
     """The site's template: the line recurs on most of the site's pages."""
     SEQUENCE = "sequence"
-    """The page's most probable label sequence, not the line's own most probable label."""
+    """The page decision, not the line's own most probable label: its neighbours' evidence
+    (the sequence marginals) and the page's best set of article lines (classify.model)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from classify.features import Recurrence
 from classify.headlines import HeadlineClassifier, load_headline_model
-from classify.model import LineClassifier
+from classify.model import LineClassifier, line_words
 from classify.persist import PACKAGE_MODELS, load_model
 from classify.records import (
     LABELS,
@@ -61,6 +61,14 @@ class ScoreConfig:
     """Drop the article of pages whose ``junk`` score is above this (the record stays)."""
     min_article_chars: int = 0
     """Drop the article of pages that keep fewer article characters than this."""
+    recall_weight: float | None = None
+    """The page decision's weight of recall against precision (classify.model), instead of
+    the model's own (chosen in training for page F1): lower keeps less and cleaner article
+    text, higher keeps more of it."""
+
+    def __post_init__(self) -> None:
+        if self.recall_weight is not None and not self.recall_weight > 0:
+            raise ValueError(f"recall weight must be above 0, not {self.recall_weight}")
 
 
 class Scorer:
@@ -190,7 +198,8 @@ class Scorer:
             else None  # TemplateConfig.recurrence_features: decisions only
         )
         rows_of, groups = self._predict(pages, recurrence)
-        labels_of = self._decide(rows_of, groups)
+        words = line_words(pages)
+        labels_of = self._decide(rows_of, words, groups)
         decided_of = [np.zeros(len(rows), dtype=bool) for rows in rows_of]
         if lookups is not None and self.templates is not None:
             for k, lookup in enumerate(lookups):
@@ -205,7 +214,7 @@ class Scorer:
                     rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
                     rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
             if any(d.any() for d in decided_of):
-                labels_of = self._decide(rows_of, groups)
+                labels_of = self._decide(rows_of, words, groups)
         results = [
             self._page_result(
                 page,
@@ -223,14 +232,22 @@ class Scorer:
             self._with_verdict(r, lookups[k] if lookups else None) for k, r in enumerate(results)
         ]
 
-    @staticmethod
-    def _decide(rows_of: list[np.ndarray], groups: _Groups) -> list[np.ndarray]:
+    def _decide(
+        self, rows_of: list[np.ndarray], words: np.ndarray, groups: _Groups
+    ) -> list[np.ndarray]:
         """Each page's label indices, decided by the model that scored it (one call per
-        model for all of its pages in the batch)."""
+        model for all of its pages in the batch); ``words``: the batch's line word counts."""
         out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(rows_of)
+        offsets = np.r_[0, np.cumsum([len(rows) for rows in rows_of])]
         for model, members in groups:
             lengths = [len(rows_of[k]) for k in members]
-            decided = model.decide(np.vstack([rows_of[k] for k in members]), lengths)
+            page_words = np.concatenate([words[offsets[k] : offsets[k + 1]] for k in members])
+            decided = model.decide(
+                np.vstack([rows_of[k] for k in members]),
+                page_words,
+                lengths,
+                recall_weight=self.config.recall_weight,
+            )
             for k, part in zip(members, np.split(decided, np.cumsum(lengths)[:-1]), strict=True):
                 out[k] = part
         return out

@@ -143,17 +143,20 @@ def evaluate(
     *,
     templates: bool = False,
     keep_dom: bool = False,
+    recall_weight: float | None = None,
 ) -> Evaluation:
     """Score ``model`` on ``samples`` (as text) beside the keep-all and C4 baselines.
 
     With ``templates``, a batch site-template index is built over the same pages first and
     used as :class:`~classify.scorer.Scorer` uses it. With ``keep_dom`` the pages keep their
-    DOM facts (HTML input); otherwise they are scored as rendered text.
+    DOM facts (HTML input); otherwise they are scored as rendered text. A
+    ``recall_weight`` replaces the model's own in the page decision (:class:`ScoreConfig`).
     """
     pages = [s.page if keep_dom else text_only(s.page) for s in samples]
     start = time.perf_counter()
     index = TemplateIndex.build(pages) if templates else None
-    scorer = Scorer(model, config=ScoreConfig(headlines=False), templates=index)
+    config = ScoreConfig(headlines=False, recall_weight=recall_weight)
+    scorer = Scorer(model, config=config, templates=index)
     results = list(scorer.score_many(pages))
     seconds = time.perf_counter() - start
     predicted = [line.label for r in results for line in r.lines]
@@ -310,23 +313,36 @@ def _calibration_line(model: LineClassifier) -> str:
     )
     if "sequence_strength" in rep:
         table = rep["oof_page_f1_by_strength"]
+        chosen = rep["decoding"]
         out += (
-            f"; sequence decoding at strength {rep['sequence_strength']:.2f}"
-            f"{' with the prior lift' if rep.get('sequence_lift') else ''} (out-of-fold page F1 "
-            + ", ".join(f"{k}: {v:.4f}" for k, v in table.items())
-            + ")"
+            f"; sequence marginals at strength {rep['sequence_strength']:.2f}"
+            f"{' with the prior lift' if rep.get('sequence_lift') else ''}, page decision with "
+            f"recall weight {rep['recall_weight']:.1f}: out-of-fold page F1 {table[chosen]:.4f}"
         )
         groups = rep.get("oof_page_f1_by_strength_and_page_weight", {})
         if len(groups) > 1:
-            out += "; the mean of the page weights' own F1: " + "; ".join(
-                f"page weight {w}: " + ", ".join(f"{k}: {v:.4f}" for k, v in t.items())
-                for w, t in groups.items()
+            out += (
+                " (the mean of the page weights' own F1: "
+                + ", ".join(f"page weight {w}: {t[chosen]:.4f}" for w, t in groups.items())
+                + ")"
             )
+        best: dict[str, float] = {}
+        for k, v in table.items():
+            strength = k.split(" recall ")[0]
+            best[strength] = max(best.get(strength, 0.0), v)
+        out += "; best over recall weights by strength: " + ", ".join(
+            f"{k}: {v:.4f}" for k, v in best.items()
+        )
     return out
 
 
 def evaluate_model(
-    model_path: str, corpus: Sequence[str], *, templates: bool = True, keep_dom: bool = False
+    model_path: str,
+    corpus: Sequence[str],
+    *,
+    templates: bool = True,
+    keep_dom: bool = False,
+    recall_weight: float | None = None,
 ) -> str:
     """The report of ``classify evaluate``: without and (by default) with site templates."""
     path = DEFAULT_MODEL if model_path == "default" else Path(model_path)
@@ -335,10 +351,12 @@ def evaluate_model(
     if not samples:
         raise ValueError("no samples to evaluate on")
     name = ", ".join(corpus)
-    plain = evaluate(model, samples, keep_dom=keep_dom)
+    plain = evaluate(model, samples, keep_dom=keep_dom, recall_weight=recall_weight)
     out = [plain.format(f"== {name}: without site templates ==")]
     if templates:
-        with_index = evaluate(model, samples, templates=True, keep_dom=keep_dom)
+        with_index = evaluate(
+            model, samples, templates=True, keep_dom=keep_dom, recall_weight=recall_weight
+        )
         out.append(with_index.format(f"\n== {name}: with a batch site-template index =="))
         out.append(
             f"\narticle F1 without templates {plain.article_f1.f1:.4f}, "

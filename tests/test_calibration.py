@@ -1,4 +1,5 @@
-"""Calibration of the line model and decisions from its probabilities (sequence decoding)."""
+"""Calibration of the line model and decisions from its probabilities (sequence marginals and
+the page decision)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,11 @@ from classify.evaluate import expected_calibration_error, reliability
 from classify.model import (
     LineClassifier,
     ModelConfig,
-    _choose_sequence,
-    _log_evidence,
+    _choose_decoding,
     _page_article_f1,
     _transitions,
-    _viterbi_page,
-    _viterbi_page4,
-    viterbi,
+    keep_article,
+    marginals,
 )
 from classify.records import LABELS, Line, Page
 
@@ -99,6 +98,7 @@ def test_calibration_is_deterministic_and_pickles(
     assert np.array_equal(again.calibration_coef_, calibrated.calibration_coef_)  # type: ignore[arg-type]
     assert again.sequence_strength_ == calibrated.sequence_strength_
     assert again.sequence_lift_ == calibrated.sequence_lift_
+    assert again.recall_weight_ == calibrated.recall_weight_ is not None
     assert np.array_equal(again.predict_proba(pages), calibrated.predict_proba(pages))
     loaded = pickle.loads(pickle.dumps(calibrated))
     assert np.array_equal(loaded.predict_proba(pages), calibrated.predict_proba(pages))
@@ -106,65 +106,101 @@ def test_calibration_is_deterministic_and_pickles(
     assert np.array_equal(loaded.predict(pages), calibrated.predict(pages))
 
 
-def _brute_force(emit: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list[int]:
-    """The best label sequence by trying every one (small pages only)."""
-    k = emit.shape[1]
-
-    def score(seq: tuple[int, ...]) -> float:
-        total = start[seq[0]] + emit[0, seq[0]]
+def _brute_force(proba: np.ndarray, trans: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Each line's label marginals by summing over every label sequence (small pages only)."""
+    k = proba.shape[1]
+    out = np.zeros_like(proba)
+    for seq in itertools.product(range(k), repeat=len(proba)):
+        score = start[seq[0]] + np.log(proba[0, seq[0]])
         for i in range(1, len(seq)):
-            total += trans[seq[i - 1], seq[i]] + emit[i, seq[i]]
-        return float(total)
-
-    return list(max(itertools.product(range(k), repeat=len(emit)), key=score))
+            score += trans[seq[i - 1], seq[i]] + np.log(proba[i, seq[i]])
+        out[np.arange(len(seq)), seq] += np.exp(score)
+    normalised: np.ndarray = out / out.sum(axis=1, keepdims=True)
+    return normalised
 
 
 @pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("pages", [7, 40])
-def test_viterbi_finds_the_best_sequence_of_every_page(pages: int, compiled: bool) -> None:
+def test_marginals_sum_over_every_sequence_of_every_page(pages: int, compiled: bool) -> None:
     rng = np.random.default_rng(pages)
-    lengths = [0, 1, 6, *rng.integers(0, 7, size=pages - 3).tolist()]
-    emit = np.log(rng.dirichlet(np.ones(4), size=sum(lengths)))
+    lengths = [0, 1, 6, *rng.integers(0, 6, size=pages - 3).tolist()]
+    proba = rng.dirichlet(np.full(4, 0.5), size=sum(lengths))
     trans = np.log(rng.dirichlet(np.ones(4), size=4))
     start = np.log(rng.dirichlet(np.ones(4)))
-    got = viterbi(emit, lengths, trans, start, compiled=compiled)
+    got = marginals(proba, lengths, trans, start, compiled=compiled)
     offsets = np.cumsum([0, *lengths])
     for a, b in itertools.pairwise(offsets.tolist()):
         if b > a:
-            assert got[a:b].tolist() == _brute_force(emit[a:b], trans, start)
-    # no transitions: every line its own argmax
-    flat = viterbi(emit, lengths, trans * 0, start * 0, compiled=compiled)
-    assert np.array_equal(flat, emit.argmax(axis=1))
+            assert np.allclose(got[a:b], _brute_force(proba[a:b], trans, start), atol=1e-12)
+    # no transitions: every line its own probabilities
+    flat = marginals(proba, lengths, trans * 0, start * 0, compiled=compiled)
+    assert np.allclose(flat, proba / proba.sum(axis=1, keepdims=True))
     with pytest.raises(ValueError, match="page lengths"):
-        viterbi(emit, [3], trans, start, compiled=compiled)
+        marginals(proba, [3], trans, start, compiled=compiled)
 
 
-@pytest.mark.skipif(not model_module.COMPILED, reason="classify._viterbi is not built")
+@pytest.mark.skipif(not model_module.COMPILED, reason="classify._decode is not built")
 @pytest.mark.parametrize("labels", [3, 4])
-@pytest.mark.parametrize("ties", [False, True])
-def test_compiled_decoding_is_the_python_one(labels: int, ties: bool) -> None:
+def test_compiled_marginals_are_the_numpy_ones(labels: int) -> None:
     rng = np.random.default_rng(labels)
-    lengths = rng.integers(0, 400, size=30)
-    emit = np.log(rng.dirichlet(np.full(labels, 0.3), size=int(lengths.sum())))
-    trans = np.log(rng.dirichlet(np.ones(labels), size=labels))
+    lengths = rng.integers(0, 400, size=300)  # more pages than one numpy chunk
+    proba = rng.dirichlet(np.full(labels, 0.3), size=int(lengths.sum()))
+    proba[::7, 0] = 0.0  # below the floor
+    trans = np.log(rng.dirichlet(np.ones(labels), size=labels)) * 3
     start = np.log(rng.dirichlet(np.ones(labels)))
-    if ties:  # coarse values: equal candidates go to the first label in both
-        emit, trans, start = np.round(emit), np.round(trans), np.round(start)
-    python = viterbi(emit, lengths, trans, start, compiled=False)
-    assert np.array_equal(viterbi(emit, lengths, trans, start), python)
+    python = marginals(proba, lengths, trans, start, compiled=False)
+    assert np.allclose(marginals(proba, lengths, trans, start), python, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("ties", [False, True])
-def test_unrolled_four_label_decoding_is_the_plain_one(ties: bool) -> None:
-    rng = np.random.default_rng(7)
-    for size in (1, 2, 5, 300):
-        emit = np.log(rng.dirichlet(np.full(4, 0.3), size=size))
-        trans = np.log(rng.dirichlet(np.ones(4), size=4))
-        start = np.log(rng.dirichlet(np.ones(4)))
-        if ties:  # coarse values: equal candidates go to the first label in both
-            emit, trans, start = np.round(emit), np.round(trans), np.round(start)
-        args = (emit.tolist(), trans.T.tolist(), start.tolist())
-        assert _viterbi_page4(*args) == _viterbi_page(*args)
+def _objective(p: np.ndarray, w: np.ndarray, keep: np.ndarray, weight: float) -> float:
+    """Expected page precision plus ``weight`` times expected recall, as keep_article
+    counts them."""
+    if not keep.any():
+        return 1.0 + weight * float(np.prod(1.0 - p))
+    kept = float((w * p)[keep].sum())
+    precision = kept / float(w[keep].sum()) if w[keep].sum() else 0.0
+    total = float((w * p).sum())
+    return precision + weight * (kept / total if total else 0.0)
+
+
+@pytest.mark.parametrize("weight", [0.5, 1.0, 1.5])
+def test_keep_article_keeps_the_best_of_the_likeliest_lines(weight: float) -> None:
+    rng = np.random.default_rng(int(weight * 10))
+    lengths = [0, 1, 2, 8, *rng.integers(0, 9, size=60).tolist()]
+    p = rng.beta(0.4, 0.4, size=sum(lengths))
+    p[::5] = np.round(p[::5], 1)  # ties
+    w = rng.integers(0, 40, size=len(p)).astype(np.float64)
+    keep = keep_article(p, w, lengths, weight)
+    offsets = np.cumsum([0, *lengths])
+    for a, b in itertools.pairwise(offsets.tolist()):
+        page_p, page_w, page_keep = p[a:b], w[a:b], keep[a:b]
+        # one page alone decides as it does beside the others
+        assert np.array_equal(keep_article(page_p, page_w, [b - a], weight), page_keep)
+        if b == a:
+            continue
+        # the kept lines are the likeliest ones...
+        if page_keep.any() and not page_keep.all():
+            assert page_p[page_keep].min() >= page_p[~page_keep].max()
+        # ...and no other number of them is worth more
+        order = np.argsort(-page_p, kind="stable")
+        best = _objective(page_p, page_w, page_keep, weight)
+        for count in range(b - a + 1):
+            other = np.zeros(b - a, dtype=bool)
+            other[order[:count]] = True
+            assert _objective(page_p, page_w, other, weight) <= best + 1e-12
+    with pytest.raises(ValueError, match="page lengths"):
+        keep_article(p, w, [3], weight)
+
+
+def test_keep_article_weighs_recall_against_precision() -> None:
+    p = np.array([0.95, 0.9, 0.6, 0.3, 0.02])
+    w = np.full(5, 20.0)
+    kept = [int(keep_article(p, w, [5], weight).sum()) for weight in (0.5, 1.0, 2.0, 8.0)]
+    assert kept == sorted(kept) and kept[0] < kept[-1]  # more recall weight, more lines
+    assert keep_article(p, w, [5], 1.0)[:2].all()
+    # a page of unlikely lines keeps nothing; a page of likely ones keeps them all
+    assert not keep_article(np.full(4, 0.05), np.full(4, 10.0), [4], 1.0).any()
+    assert keep_article(np.full(4, 0.97), np.full(4, 10.0), [4], 1.0).all()
 
 
 def test_transitions_are_counted_within_pages() -> None:
@@ -181,26 +217,36 @@ def test_transitions_are_counted_within_pages() -> None:
 
 
 def test_sequence_decoding_moves_decisions_not_probabilities(calibrated: LineClassifier) -> None:
-    table = calibrated.calibration_report_["oof_page_f1_by_strength"]
-    lift = " lift" if calibrated.sequence_lift_ else ""
-    assert table[f"{calibrated.sequence_strength_:.2f}{lift}"] == max(table.values())
+    report = calibrated.calibration_report_
+    table = report["oof_page_f1_by_strength"]
+    assert table[report["decoding"]] == max(table.values())
+    assert report["decoding"] == (
+        f"{calibrated.sequence_strength_:.2f}{' lift' if calibrated.sequence_lift_ else ''}"
+        f" recall {calibrated.recall_weight_:.1f}"
+    )
     # a weak article line between sure link lines follows them once transitions count
     proba = np.array([[0.0, 0.0, 0.95, 0.05], [0.5, 0.0, 0.45, 0.05], [0.0, 0.0, 0.95, 0.05]])
+    words = np.array([6.0, 6.0, 6.0])
     model = calibrated.uncalibrated()
-    assert model.decide(proba).tolist() == [2, 0, 2]
+    assert model.decide(proba, words).tolist() == [2, 0, 2]
     sticky = np.full((4, 4), 0.02) + np.eye(4) * 0.92
     model.transitions_ = (np.log(sticky), np.log(np.full(4, 0.25)), np.log(np.full(4, 0.25)))
-    model.sequence_strength_ = 1.0
-    assert model.decide(proba).tolist() == [2, 2, 2]
+    model.sequence_strength_, model.recall_weight_ = 1.0, 1.0
+    assert model.decide(proba, words).tolist() == [2, 2, 2]
     assert proba[1, 0] == 0.5
     # two pages side by side decide as each alone
-    both = model.decide(np.vstack([proba, proba[:1]]), [3, 1])
+    both = model.decide(np.vstack([proba, proba[:1]]), np.r_[words, 6.0], [3, 1])
     assert both.tolist() == [2, 2, 2, 2]
 
 
 def test_models_saved_before_calibration_still_predict(calibrated: LineClassifier) -> None:
     old = pickle.loads(pickle.dumps(calibrated))
-    for name in ("calibration_coef_", "calibration_intercept_", "sequence_strength_"):
+    for name in (
+        "calibration_coef_",
+        "calibration_intercept_",
+        "sequence_strength_",
+        "recall_weight_",
+    ):
         del old.__dict__[name]
     page = Page(id="p", lines=(Line("A short line"), Line("Another line of text here.")))
     want = calibrated.uncalibrated().predict_proba([page])
@@ -257,7 +303,7 @@ def test_the_scorer_decides_with_the_models_sequence_decoding(
         for line in r.lines:
             own = max(line.probabilities, key=line.probabilities.__getitem__)
             assert (line.decided_by is DecidedBy.SEQUENCE) == (line.label is not own)
-    model.sequence_strength_ = 0.0
+    model.recall_weight_ = None
     plain = list(Scorer(model, config=ScoreConfig(headlines=False)).score_many(pages))
     assert [line.label.value for r in plain for line in r.lines] == argmax
 
@@ -282,15 +328,15 @@ def test_sequence_strength_is_chosen_on_the_mean_of_page_groups() -> None:
     # noisy evidence: mostly the gold label, sometimes another one
     proba = rng.dirichlet(np.full(4, 0.5), size=n)
     proba[np.arange(n), y] += rng.uniform(0.0, 1.0, size=n)
-    log_proba = _log_evidence(proba / proba.sum(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
     n_tokens = rng.integers(1, 30, size=n).astype(np.float64)
     transitions = _transitions(y, page_of)
     group = np.array([1.0] * 9 + [3.0] * 3)  # nine corpus pages, three farm pages
-    strength, lift, table, by_group = _choose_sequence(
-        log_proba, y, n_tokens, page_of, n_pages, transitions, group
+    (strength, lift, weight), table, by_group = _choose_decoding(
+        proba, y, n_tokens, page_of, n_pages, transitions, group
     )
     assert set(by_group) == {"1", "3"}
-    chosen = f"{strength:.2f}{' lift' if lift else ''}"
+    chosen = f"{strength:.2f}{' lift' if lift else ''} recall {weight:.1f}"
     assert table[chosen] == max(table.values())
     for name, value in table.items():
         assert value == pytest.approx((by_group["1"][name] + by_group["3"][name]) / 2)
@@ -298,13 +344,12 @@ def test_sequence_strength_is_chosen_on_the_mean_of_page_groups() -> None:
     farm = np.flatnonzero(group == 3.0)
     rows = np.isin(page_of, farm)
     local = np.searchsorted(farm, page_of[rows])
-    argmax_f1 = _page_article_f1(
-        log_proba[rows].argmax(axis=1) == 0, y[rows] == 0, n_tokens[rows], local, len(farm)
-    )
-    assert by_group["3"]["0.00"] == pytest.approx(argmax_f1)
+    kept = keep_article(proba[:, 0], n_tokens, np.bincount(page_of), 1.0)
+    own_f1 = _page_article_f1(kept[rows], y[rows] == 0, n_tokens[rows], local, len(farm))
+    assert by_group["3"]["0.00 recall 1.0"] == pytest.approx(own_f1)
     # without groups all pages count alike
-    _, _, pooled, one = _choose_sequence(log_proba, y, n_tokens, page_of, n_pages, transitions)
+    _, pooled, one = _choose_decoding(proba, y, n_tokens, page_of, n_pages, transitions)
     assert list(one) == ["0"] and one["0"] == pooled
-    assert pooled["0.00"] == pytest.approx(
-        _page_article_f1(log_proba.argmax(axis=1) == 0, y == 0, n_tokens, page_of, n_pages)
+    assert pooled["0.00 recall 1.0"] == pytest.approx(
+        _page_article_f1(kept, y == 0, n_tokens, page_of, n_pages)
     )

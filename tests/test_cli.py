@@ -118,3 +118,19 @@ def test_filters_drop_the_article_but_keep_the_record(
     assert capsys.readouterr().out == "\n"  # dropped from the text output
     assert main([*args[:-2], "--min-article-chars", "1", "--format", "text"]) == 0
     assert "MOSCOW (AP)" in capsys.readouterr().out
+
+
+def test_recall_weight_trades_article_text_for_cleanliness(
+    tmp_path: Path, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["score", str(SEED), "--model", str(small_model_path), "-q", "--format", "text"]
+    kept = {}
+    for weight in ("0.05", "1", "50"):
+        assert main([*args, "--recall-weight", weight]) == 0
+        kept[weight] = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert set(kept["0.05"]) <= set(kept["1"]) <= set(kept["50"])
+    assert len(kept["0.05"]) < len(kept["50"])
+    out = tmp_path / "out.jsonl"
+    assert main([*args, "--recall-weight", "0", "-o", str(out)]) == 2
+    assert "recall weight must be above 0" in capsys.readouterr().err
+    assert not out.exists()

@@ -17,6 +17,7 @@ def test_train_writes_a_model_its_sidecar_and_a_report(tmp_path: Path, capsys: o
     report = capsys.readouterr().out  # type: ignore[attr-defined]
     assert code == 0
     assert "page-level article F1 on 1 pages" in report and "c4-rule" in report
+    assert "sequence marginals at strength" in report and "page decision with recall" in report
     meta = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
     assert meta["kind"] == "lines" and meta["labels"][0] == "article"
     assert meta["training"]["pages"] == sum(f.read_text().count("\n---\n") + 1 for f in farm)
