@@ -480,8 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--decoding",
         choices=("sequence", "argmax"),  # classify.model.DECODINGS (not imported at start-up)
         default="sequence",
-        help="sequence: decide each page's labels as its most probable label sequence "
-        "(strength chosen on the out-of-fold training rows); argmax: line by line",
+        help="sequence: decide each page's labels from the sequence marginals and the page "
+        "decision of its article lines (chosen on the out-of-fold training rows); argmax: "
+        "line by line",
     )
     train.set_defaults(func=cmd_train)
 
