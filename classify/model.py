@@ -562,6 +562,8 @@ def marginals(
     chunk = 256  # pages side by side, padded to the longest
     for first in range(0, len(sizes), chunk):
         part = sizes[first : first + chunk]
+        if not part.any():
+            continue
         rows = np.arange(offsets[first], offsets[first + len(part)])
         page = np.repeat(np.arange(len(part)), part)
         pos = rows - np.repeat(offsets[first : first + len(part)], part)

@@ -123,8 +123,8 @@ def _brute_force(proba: np.ndarray, trans: np.ndarray, start: np.ndarray) -> np.
 @pytest.mark.parametrize("pages", [7, 40])
 def test_marginals_sum_over_every_sequence_of_every_page(pages: int, compiled: bool) -> None:
     rng = np.random.default_rng(pages)
-    lengths = [0, 1, 6, *rng.integers(0, 6, size=pages - 3).tolist()]
-    proba = rng.dirichlet(np.full(4, 0.5), size=sum(lengths))
+    lengths = [0, 1, 6, *rng.integers(0, 6, size=pages - 3).tolist(), *[0] * 300, 2]
+    proba = rng.dirichlet(np.full(4, 0.5), size=sum(lengths))  # (a numpy chunk of empty pages)
     trans = np.log(rng.dirichlet(np.ones(4), size=4))
     start = np.log(rng.dirichlet(np.ones(4)))
     got = marginals(proba, lengths, trans, start, compiled=compiled)
