@@ -67,8 +67,8 @@ class ScoreConfig:
     text, higher keeps more of it."""
 
     def __post_init__(self) -> None:
-        if self.recall_weight is not None and not self.recall_weight > 0:
-            raise ValueError(f"recall weight must be above 0, not {self.recall_weight}")
+        if self.recall_weight is not None and not 0 < self.recall_weight < math.inf:
+            raise ValueError(f"recall weight must be above 0 and finite, not {self.recall_weight}")
 
 
 class Scorer:

@@ -131,6 +131,7 @@ def test_recall_weight_trades_article_text_for_cleanliness(
     assert set(kept["0.05"]) <= set(kept["1"]) <= set(kept["50"])
     assert len(kept["0.05"]) < len(kept["50"])
     out = tmp_path / "out.jsonl"
-    assert main([*args, "--recall-weight", "0", "-o", str(out)]) == 2
-    assert "recall weight must be above 0" in capsys.readouterr().err
+    for bad in ("0", "-1", "nan", "inf"):
+        assert main([*args, "--recall-weight", bad, "-o", str(out)]) == 2
+        assert "recall weight must be above 0 and finite" in capsys.readouterr().err
     assert not out.exists()
