@@ -520,10 +520,9 @@ def _sequence_scores(
     transitions: tuple[np.ndarray, np.ndarray, np.ndarray], strength: float, lift: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """What the chain of :func:`marginals` adds for a label after another and for a page's
-    first label:
-    the log-probabilities times ``strength``; with ``lift``, less the label's overall
-    log-probability (the probabilities already hold the prior: the transition then adds only
-    how much likelier the label is after the one above than anywhere)."""
+    first label: the log-probabilities times ``strength``; with ``lift``, less the label's
+    overall log-probability (the probabilities already hold the prior: the transition then
+    adds only how much likelier the label is after the one above than anywhere)."""
     log_trans, log_start, log_prior = transitions
     prior = log_prior if lift else np.zeros_like(log_prior)
     return strength * (log_trans - prior), strength * (log_start - prior)
