@@ -4,9 +4,11 @@ Pages: the article pages of ../shared/corpora rendered to text (one block per li
 text is 2-10 KB, i.e. typical news pages. Prints pages/s and lines/s single-process for:
 classify (model only; model + clickbait headlines + verdict) and the C4 rule; then streams
 ``--stream`` pages (the same pages repeated) through ``Scorer.score_many`` in a child
-process and prints its peak RSS.
+process and prints its peak RSS; then runs ``classify score`` on ``--cli-pages`` of them
+as JSONL, in one process and with ``--workers``, beside the C4 rule reading the same file.
 
     python bench/score_speed.py [--model PATH] [--pages 500] [--stream 10000] [--corpora DIR]
+                                [--cli-pages 6000] [--workers 2]
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--stream", type=int, default=10_000)
     parser.add_argument("--corpora", type=Path, default=CORPORA, help="shared corpora folder")
+    parser.add_argument("--cli-pages", type=int, default=6_000, help="pages for the CLI rows")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of a CLI row")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -114,7 +118,38 @@ def main() -> int:
         cmd += ["--model", args.model]
     subprocess.run(cmd, check=True)
     pages_file.unlink()
+    cli_rows(texts, args.cli_pages, args.workers, args.model)
     return 0
+
+
+def cli_rows(texts: list[str], count: int, workers: int, model: str | None) -> None:
+    """The command end to end, JSONL in and out (site templates off): one process, then
+    ``--workers``, on the same pages; the C4 rule over the same file, read the same way."""
+    from classify.inputs import ReadStats, read_inputs
+
+    src = ROOT / "work-data" / "bench-pages.jsonl"
+    out = src.with_suffix(".out.jsonl")
+    with src.open("w", encoding="utf-8") as fh:
+        for i, text in enumerate(islice(cycle(texts), count)):
+            fh.write(json.dumps({"id": f"p{i}", "text": text}) + "\n")
+    start = time.perf_counter()
+    kept = 0
+    for record in read_inputs([str(src)], ReadStats()):
+        assert record.page is not None
+        kept += c4_rule(["\n".join(record.page.texts)])
+    seconds = time.perf_counter() - start
+    print(f"\nclassify score, {count} pages JSONL -> JSONL (start-up and model loading included)")
+    print(f"{'c4-rule (same file)':<34} {count / seconds:>9.0f} pages/s")
+    for n in dict.fromkeys((1, workers)):
+        cmd = [sys.executable, "-m", "classify.cli", "score", str(src), "-o", str(out)]
+        cmd += ["-q", "--no-templates", "--workers", str(n)]
+        cmd += ["--model", model] if model else []
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, cwd=ROOT)
+        seconds = time.perf_counter() - start
+        print(f"{f'classify --workers {n}':<34} {count / seconds:>9.0f} pages/s")
+    src.unlink()
+    out.unlink()
 
 
 if __name__ == "__main__":

@@ -9,22 +9,27 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
 from classify.inputs import InputError, InputRecord, ReadStats, read_inputs
 from classify.persist import ModelFileError
-from classify.records import LABELS, DecidedBy, Label, PageResult
+from classify.records import LABELS, DecidedBy, Label, Page, PageResult
 from classify.samples import SampleFormatError
 from classify.template import TemplateIndexError
 
 log = logging.getLogger("classify")
 
 PROGRESS_EVERY_DEFAULT = 100  # pages between plain progress lines when tqdm is not installed
+BATCHES_IN_FLIGHT_PER_WORKER = 2  # with --workers: batches queued per worker (bounds memory)
 EXIT_OK = 0
 EXIT_RECORD_ERRORS = 1
 EXIT_USAGE = 2
@@ -109,7 +114,11 @@ class AtomicOutput:
             Path(self._tmp).unlink(missing_ok=True)
 
 
-def _progress(items: Iterable[PageResult], enabled: bool) -> Iterator[PageResult]:
+Output = tuple[str, str | None, str]
+"""One input record's output: its id, its error (or None) and the text written for it."""
+
+
+def _progress(items: Iterable[Output], enabled: bool) -> Iterator[Output]:
     if not enabled:
         yield from items
         return
@@ -127,25 +136,90 @@ def _progress(items: Iterable[PageResult], enabled: bool) -> Iterator[PageResult
     yield from tqdm(items, unit="page", file=sys.stderr, mininterval=0.5)
 
 
-def _score_records(scorer: Any, records: Iterable[InputRecord]) -> Iterator[PageResult]:
-    """Score the pages among ``records``; error records pass through in order."""
-    buffer: list[InputRecord] = []
+@dataclass(frozen=True, slots=True)
+class OutputConfig:
+    """What ``classify score`` writes for each record."""
 
-    def flush() -> Iterator[PageResult]:
-        pages = [r.page for r in buffer if r.page is not None]
-        scored = iter(scorer.score_many(pages))
-        for r in buffer:
+    format: str  # "jsonl", "explain" or "text" (the kept article)
+    with_lines: bool = True
+
+
+def _render(result: PageResult, scorer: Any, output: OutputConfig) -> str:
+    if output.format == "jsonl":
+        record = result_record(result, with_lines=output.with_lines)
+        return json.dumps(record, ensure_ascii=False) + "\n"
+    if output.format == "explain":
+        return explain(result)
+    return "" if result.error is not None else scorer.kept_article(result) + "\n"
+
+
+def _score_batch(scorer: Any, output: OutputConfig, pages: list[Page]) -> list[Output]:
+    return [(r.id, r.error, _render(r, scorer, output)) for r in scorer.score_many(pages)]
+
+
+_worker: tuple[Any, OutputConfig] | None = None
+"""A scoring worker process's scorer and output settings (set once, by its initializer)."""
+
+
+def _start_worker(scorer: Any, output: OutputConfig) -> None:
+    global _worker
+    _worker = (scorer, output)
+
+
+def _score_batch_in_worker(pages: list[Page]) -> list[Output]:
+    assert _worker is not None, "worker not initialised"
+    return _score_batch(*_worker, pages)
+
+
+def _scored_batches(
+    scorer: Any, output: OutputConfig, batches: Iterable[list[InputRecord]], workers: int
+) -> Iterator[tuple[list[InputRecord], list[Output]]]:
+    """Each batch of records with the outputs of its pages, in input order; ``workers``
+    processes score while this one reads (and renders HTML)."""
+    if workers == 1:
+        for batch in batches:
+            yield batch, _score_batch(scorer, output, [r.page for r in batch if r.page is not None])
+        return
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),  # no forked locks or threads
+        initializer=_start_worker,
+        initargs=(scorer, output),
+    )
+    pending: deque[tuple[list[InputRecord], Future[list[Output]]]] = deque()
+    try:
+        for batch in batches:
+            pages = [r.page for r in batch if r.page is not None]
+            pending.append((batch, pool.submit(_score_batch_in_worker, pages)))
+            while len(pending) > BATCHES_IN_FLIGHT_PER_WORKER * workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+    except BrokenProcessPool as exc:
+        raise CliError(f"a scoring worker process died: {exc}") from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _outputs(
+    scorer: Any, output: OutputConfig, records: Iterable[InputRecord], workers: int
+) -> Iterator[Output]:
+    """One output per record, in order; records that failed to read keep their error."""
+    records = iter(records)
+    batches = iter(lambda: list(islice(records, scorer.config.batch_size)), [])
+    for batch, outputs in _scored_batches(scorer, output, batches, workers):
+        scored = iter(outputs)
+        for r in batch:
             if r.page is None:
-                yield PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
+                failed = PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
+                yield r.id, r.error, _render(failed, scorer, output)
             else:
                 yield next(scored)
-        buffer.clear()
-
-    for record in records:
-        buffer.append(record)
-        if len(buffer) >= scorer.config.batch_size:
-            yield from flush()
-    yield from flush()
 
 
 def _batch_templates(inputs: list[str], stdin_kind: str) -> tuple[Any, list[InputRecord] | None]:
@@ -175,6 +249,8 @@ def _is_single_page(inputs: list[str]) -> bool:
 def cmd_score(args: argparse.Namespace) -> int:
     from classify.scorer import ScoreConfig, Scorer
 
+    if args.workers < 1:
+        raise CliError(f"--workers must be 1 or more, not {args.workers}")
     inputs = args.inputs or ["-"]
     single_page = _is_single_page(inputs)
     config = ScoreConfig(
@@ -212,19 +288,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     failed = 0
     total = 0
     show_progress = sys.stderr.isatty() and not args.quiet
+    output = OutputConfig(format=fmt, with_lines=not args.no_lines)
     with AtomicOutput(args.output) as out:
-        for result in _progress(_score_records(scorer, records), show_progress):
+        outputs = _outputs(scorer, output, records, args.workers)
+        for record_id, error, text in _progress(outputs, show_progress):
             total += 1
-            if result.error is not None:
+            if error is not None:
                 failed += 1
-                log.warning("%s: %s", result.id, result.error)
-            if fmt == "jsonl":
-                record = result_record(result, with_lines=not args.no_lines)
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            elif fmt == "explain":
-                out.write(explain(result))
-            elif result.error is None:
-                out.write(scorer.kept_article(result) + "\n")
+                log.warning("%s: %s", record_id, error)
+            out.write(text)
     if stats.skipped:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(stats.skipped.items()))
         print(f"skipped records (not pages): {skipped}", file=sys.stderr)
@@ -390,6 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--no-lines", action="store_true", help="jsonl without per-line records")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    score.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="score in N worker processes (input is read, and HTML rendered, in this one)",
+    )
     score.add_argument(
         "--templates", metavar="INDEX", help="a site-template index from 'classify templates build'"
     )

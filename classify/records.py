@@ -79,6 +79,12 @@ class DomFacts:
     main_link_density: float = 0.0
     """Link density of the main container's lines (same for every line of a page)."""
 
+    def __reduce__(self) -> tuple[type[DomFacts], tuple[object, ...]]:
+        return DomFacts, tuple(getattr(self, name) for name in _DOM_FACT_NAMES)
+
+
+_DOM_FACT_NAMES = tuple(f.name for f in fields(DomFacts))
+
 
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -86,6 +92,11 @@ class Line:
 
     text: str
     dom: DomFacts | None = None
+
+    def __reduce__(self) -> tuple[type[Line], tuple[str, DomFacts | None]]:
+        # a constructor call pickles 5x (and loads 3x) faster than the slots' state, and
+        # `classify score --workers` ships batches of pages to worker processes
+        return Line, (self.text, self.dom)
 
 
 @dataclass(frozen=True, slots=True)

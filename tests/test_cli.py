@@ -135,3 +135,37 @@ def test_recall_weight_trades_article_text_for_cleanliness(
         assert main([*args, "--recall-weight", bad, "-o", str(out)]) == 2
         assert "recall weight must be above 0 and finite" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_worker_processes_write_what_one_process_writes(
+    tmp_path: Path, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    records = [
+        json.dumps({"id": f"p{i}", "site": f"s{i % 2}", "text": seed[: 300 + 40 * i]})
+        for i in range(150)  # three batches of 64, each ending at its own place in the seed
+    ]
+    records[7] = "{broken"
+    records[70] = json.dumps({"id": "no-text"})
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(records) + "\n", encoding="utf-8")
+    base = ["score", str(src), "--model", str(small_model_path), "-q"]
+    written: dict[str, list[str]] = {}
+    for fmt, extra in (("jsonl", []), ("text", ["--no-templates"])):
+        for workers in ("1", "2"):
+            out = tmp_path / f"out{workers}.{fmt}"
+            code = main([*base, *extra, "--format", fmt, "-o", str(out), "--workers", workers])
+            assert code == 1  # two records failed, and say so
+            written.setdefault(fmt, []).append(out.read_text(encoding="utf-8"))
+        assert written[fmt][0] == written[fmt][1]
+    rows = [json.loads(line) for line in written["jsonl"][0].splitlines()]
+    ids = [f"p{i}" for i in range(150)]
+    ids[7], ids[70] = "in.jsonl:8", "no-text"
+    assert [r["id"] for r in rows] == ids
+    assert [i for i, r in enumerate(rows) if "error" in r] == [7, 70]
+    assert "MOSCOW (AP)" in written["text"][0]
+    capsys.readouterr()
+    out = tmp_path / "out.jsonl"
+    assert main([*base, "-o", str(out), "--workers", "0"]) == 2
+    assert "--workers must be 1 or more" in capsys.readouterr().err
+    assert not out.exists()

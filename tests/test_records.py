@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pickle
 from dataclasses import fields, replace
 
 import pytest
@@ -10,6 +11,7 @@ from classify.records import (
     Label,
     Line,
     LineResult,
+    Page,
     lines_from_text,
     make_line,
     make_line_result,
@@ -63,3 +65,10 @@ def test_with_container_equals_replace() -> None:
         main_share=0.6,
         main_link_density=0.05,
     )
+
+
+def test_pages_pickle_to_equal_pages() -> None:
+    facts = DomFacts(tag_path="body>p", class_tokens="story", link_density=0.25, depth=3)
+    page = Page(id="a", lines=(Line("one"), Line("two", facts)), url="u", site="s", title="t")
+    back = pickle.loads(pickle.dumps(page))
+    assert back == page and type(back.lines[1].dom) is DomFacts
