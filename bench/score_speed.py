@@ -5,7 +5,8 @@ text is 2-10 KB, i.e. typical news pages. Prints pages/s and lines/s single-proc
 classify (model only; model + clickbait headlines + verdict) and the C4 rule; then streams
 ``--stream`` pages (the same pages repeated) through ``Scorer.score_many`` in a child
 process and prints its peak RSS; then runs ``classify score`` on ``--cli-pages`` of them
-as JSONL, in one process and with ``--workers``, beside the C4 rule reading the same file.
+as JSONL, text and then HTML, in one process and with ``--workers``, beside the C4 rule
+reading the same (text) file.
 
     python bench/score_speed.py [--model PATH] [--pages 500] [--stream 10000] [--corpora DIR]
                                 [--cli-pages 6000] [--workers 2]
@@ -28,10 +29,11 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 sys.path.insert(0, str(ROOT))  # measure the checkout this script is in, not an installed copy
 
 
-def typical_pages(limit: int, corpora: Path = CORPORA) -> list[str]:
+def typical_pages(limit: int, corpora: Path = CORPORA) -> list[tuple[str, str]]:
+    """(HTML, rendered text) of up to ``limit`` corpus article pages of 2-10 KB of text."""
     from classify.render import html_to_text
 
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for name in ("wcxb_dev", "cleanportal", "cleaneval"):
         with gzip.open(corpora / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
             for raw in fh:
@@ -40,7 +42,7 @@ def typical_pages(limit: int, corpora: Path = CORPORA) -> list[str]:
                     continue
                 text = html_to_text(record["html"])
                 if 2_000 <= len(text.encode("utf-8")) <= 10_000:
-                    out.append(text)
+                    out.append((record["html"], text))
                 if len(out) >= limit:
                     return out
     return out
@@ -94,7 +96,8 @@ def main() -> int:
 
     from classify.scorer import ScoreConfig, Scorer
 
-    texts = typical_pages(args.pages, args.corpora)
+    pages = typical_pages(args.pages, args.corpora)
+    texts = [text for _, text in pages]
     lines = sum(1 for t in texts for line in t.splitlines() if line.strip())
     kb = sum(len(t.encode("utf-8")) for t in texts) / len(texts) / 1024
     print(f"{len(texts)} pages, {lines / len(texts):.0f} lines and {kb:.1f} KB of text per page")
@@ -118,36 +121,38 @@ def main() -> int:
         cmd += ["--model", args.model]
     subprocess.run(cmd, check=True)
     pages_file.unlink()
-    cli_rows(texts, args.cli_pages, args.workers, args.model)
+    cli_rows(pages, args.cli_pages, args.workers, args.model)
     return 0
 
 
-def cli_rows(texts: list[str], count: int, workers: int, model: str | None) -> None:
-    """The command end to end, JSONL in and out (site templates off): one process, then
-    ``--workers``, on the same pages; the C4 rule over the same file, read the same way."""
+def cli_rows(pages: list[tuple[str, str]], count: int, workers: int, model: str | None) -> None:
+    """The command end to end, JSONL in and out (site templates off), text pages and then
+    the same pages as HTML: one process, then ``--workers``; the C4 rule over the text file,
+    read the same way."""
     from classify.inputs import ReadStats, read_inputs
 
     src = ROOT / "work-data" / "bench-pages.jsonl"
     out = src.with_suffix(".out.jsonl")
-    with src.open("w", encoding="utf-8") as fh:
-        for i, text in enumerate(islice(cycle(texts), count)):
-            fh.write(json.dumps({"id": f"p{i}", "text": text}) + "\n")
-    start = time.perf_counter()
-    kept = 0
-    for record in read_inputs([str(src)], ReadStats()):
-        assert record.page is not None
-        kept += c4_rule(["\n".join(record.page.texts)])
-    seconds = time.perf_counter() - start
-    print(f"\nclassify score, {count} pages JSONL -> JSONL (start-up and model loading included)")
-    print(f"{'c4-rule (same file)':<34} {count / seconds:>9.0f} pages/s")
-    for n in dict.fromkeys((1, workers)):
-        cmd = [sys.executable, "-m", "classify.cli", "score", str(src), "-o", str(out)]
-        cmd += ["-q", "--no-templates", "--workers", str(n)]
-        cmd += ["--model", model] if model else []
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, cwd=ROOT)
-        seconds = time.perf_counter() - start
-        print(f"{f'classify --workers {n}':<34} {count / seconds:>9.0f} pages/s")
+    for field, index in (("text", 1), ("html", 0)):
+        with src.open("w", encoding="utf-8") as fh:
+            for i, page in enumerate(islice(cycle(pages), count)):
+                fh.write(json.dumps({"id": f"p{i}", field: page[index]}) + "\n")
+        print(f"\nclassify score, {count} {field} pages JSONL -> JSONL (start-up included)")
+        if field == "text":
+            start = time.perf_counter()
+            for record in read_inputs([str(src)], ReadStats()):
+                assert record.page is not None
+                c4_rule(["\n".join(record.page.texts)])
+            seconds = time.perf_counter() - start
+            print(f"{'c4-rule (same file)':<34} {count / seconds:>9.0f} pages/s")
+        for n in dict.fromkeys((1, workers)):
+            cmd = [sys.executable, "-m", "classify.cli", "score", str(src), "-o", str(out)]
+            cmd += ["-q", "--no-templates", "--workers", str(n)]
+            cmd += ["--model", model] if model else []
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, cwd=ROOT)
+            seconds = time.perf_counter() - start
+            print(f"{f'classify --workers {n}':<34} {count / seconds:>9.0f} pages/s")
     src.unlink()
     out.unlink()
 

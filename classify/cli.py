@@ -20,9 +20,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from classify.inputs import InputError, InputRecord, ReadStats, read_inputs
+from classify.inputs import InputError, InputRecord, ReadStats, read_inputs, rendered
 from classify.persist import ModelFileError
-from classify.records import LABELS, DecidedBy, Label, Page, PageResult
+from classify.records import LABELS, DecidedBy, Label, PageResult
 from classify.samples import SampleFormatError
 from classify.template import TemplateIndexError
 
@@ -153,8 +153,19 @@ def _render(result: PageResult, scorer: Any, output: OutputConfig) -> str:
     return "" if result.error is not None else scorer.kept_article(result) + "\n"
 
 
-def _score_batch(scorer: Any, output: OutputConfig, pages: list[Page]) -> list[Output]:
-    return [(r.id, r.error, _render(r, scorer, output)) for r in scorer.score_many(pages)]
+def _score_batch(scorer: Any, output: OutputConfig, batch: list[InputRecord]) -> list[Output]:
+    """The outputs of a batch of records, in order: pending HTML is rendered here, and
+    records that failed to read or render keep their error."""
+    batch = [rendered(r) for r in batch]
+    scored = iter(scorer.score_many([r.page for r in batch if r.page is not None]))
+    outputs = []
+    for r in batch:
+        if r.page is None:
+            result = PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
+        else:
+            result = next(scored)
+        outputs.append((result.id, result.error, _render(result, scorer, output)))
+    return outputs
 
 
 _worker: tuple[Any, OutputConfig] | None = None
@@ -166,19 +177,21 @@ def _start_worker(scorer: Any, output: OutputConfig) -> None:
     _worker = (scorer, output)
 
 
-def _score_batch_in_worker(pages: list[Page]) -> list[Output]:
+def _score_batch_in_worker(batch: list[InputRecord]) -> list[Output]:
     assert _worker is not None, "worker not initialised"
-    return _score_batch(*_worker, pages)
+    return _score_batch(*_worker, batch)
 
 
-def _scored_batches(
-    scorer: Any, output: OutputConfig, batches: Iterable[list[InputRecord]], workers: int
-) -> Iterator[tuple[list[InputRecord], list[Output]]]:
-    """Each batch of records with the outputs of its pages, in input order; ``workers``
-    processes score while this one reads (and renders HTML)."""
+def _outputs(
+    scorer: Any, output: OutputConfig, records: Iterable[InputRecord], workers: int
+) -> Iterator[Output]:
+    """One output per record, in input order; with ``workers`` > 1, worker processes render
+    and score batches while this one reads."""
+    records = iter(records)
+    batches = iter(lambda: list(islice(records, scorer.config.batch_size)), [])
     if workers == 1:
         for batch in batches:
-            yield batch, _score_batch(scorer, output, [r.page for r in batch if r.page is not None])
+            yield from _score_batch(scorer, output, batch)
         return
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -189,37 +202,18 @@ def _scored_batches(
         initializer=_start_worker,
         initargs=(scorer, output),
     )
-    pending: deque[tuple[list[InputRecord], Future[list[Output]]]] = deque()
+    pending: deque[Future[list[Output]]] = deque()
     try:
         for batch in batches:
-            pages = [r.page for r in batch if r.page is not None]
-            pending.append((batch, pool.submit(_score_batch_in_worker, pages)))
+            pending.append(pool.submit(_score_batch_in_worker, batch))
             while len(pending) > BATCHES_IN_FLIGHT_PER_WORKER * workers:
-                done, future = pending.popleft()
-                yield done, future.result()
+                yield from pending.popleft().result()
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            yield from pending.popleft().result()
     except BrokenProcessPool as exc:
         raise CliError(f"a scoring worker process died: {exc}") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _outputs(
-    scorer: Any, output: OutputConfig, records: Iterable[InputRecord], workers: int
-) -> Iterator[Output]:
-    """One output per record, in order; records that failed to read keep their error."""
-    records = iter(records)
-    batches = iter(lambda: list(islice(records, scorer.config.batch_size)), [])
-    for batch, outputs in _scored_batches(scorer, output, batches, workers):
-        scored = iter(outputs)
-        for r in batch:
-            if r.page is None:
-                failed = PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
-                yield r.id, r.error, _render(failed, scorer, output)
-            else:
-                yield next(scored)
 
 
 def _batch_templates(inputs: list[str], stdin_kind: str) -> tuple[Any, list[InputRecord] | None]:
@@ -284,7 +278,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if buffered is not None:
         records: Iterable[InputRecord] = buffered
     else:
-        records = read_inputs(inputs, stats, stdin_kind=args.stdin_format)
+        render = args.workers == 1  # else the workers render
+        records = read_inputs(inputs, stats, stdin_kind=args.stdin_format, render=render)
     failed = 0
     total = 0
     show_progress = sys.stderr.isatty() and not args.quiet

@@ -36,6 +36,22 @@ class InputRecord:
     site: str | None = None
     page: Page | None = None
     error: str | None = None
+    html: str | None = None
+    """HTML not rendered yet (a reader asked not to render): :func:`rendered` makes the page."""
+
+
+def rendered(record: InputRecord) -> InputRecord:
+    """The record with its pending HTML rendered into its page; a failure is its error."""
+    if record.html is None:
+        return record
+    rid, url, site = record.id, record.url, record.site
+    try:
+        page = render_html(record.html, id=rid, url=url, site=site)
+    except RenderError as exc:
+        return InputRecord(rid, url, site, error=f"cannot render HTML: {exc}")
+    except Exception as exc:  # one bad page (C parser, codec) must not end the stream
+        return InputRecord(rid, url, site, error=f"cannot render HTML: {type(exc).__name__}: {exc}")
+    return InputRecord(rid, url, site, page)
 
 
 @dataclass
@@ -70,7 +86,7 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _page_from_record(record: dict[str, Any], default_id: str) -> InputRecord:
+def _page_from_record(record: dict[str, Any], default_id: str, render: bool) -> InputRecord:
     rid = str(record.get("id", default_id))
     url = record.get("url")
     site = record.get("site")
@@ -83,18 +99,18 @@ def _page_from_record(record: dict[str, Any], default_id: str) -> InputRecord:
     if isinstance(text, str):
         return InputRecord(rid, url, site, page_from_text(text, id=rid, url=url, site=site))
     if isinstance(html, str):
-        try:
-            page = render_html(html, id=rid, url=url, site=site)
-        except RenderError as exc:
-            return InputRecord(rid, url, site, error=f"cannot render HTML: {exc}")
-        return InputRecord(rid, url, site, page)
+        pending = InputRecord(rid, url, site, html=html)
+        return rendered(pending) if render else pending
     if text is not None or html is not None:
         return InputRecord(rid, url, site, error="fields 'text'/'html' must be strings")
     return InputRecord(rid, url, site, error="record has neither 'text' nor 'html'")
 
 
-def read_jsonl(stream: IO[bytes], name: str, stats: ReadStats) -> Iterator[InputRecord]:
-    """One record per non-blank line; a broken line becomes an error record."""
+def read_jsonl(
+    stream: IO[bytes], name: str, stats: ReadStats, *, render: bool = True
+) -> Iterator[InputRecord]:
+    """One record per non-blank line; a broken line becomes an error record. ``render``:
+    render HTML records now (else they come back with their HTML pending)."""
     n = 0
     try:
         for n, raw in enumerate(stream, 1):
@@ -110,7 +126,7 @@ def read_jsonl(stream: IO[bytes], name: str, stats: ReadStats) -> Iterator[Input
             if not isinstance(record, dict):
                 yield _error(stats, default_id, f"line {n}: expected a JSON object")
                 continue
-            result = _page_from_record(record, default_id)
+            result = _page_from_record(record, default_id, render)
             if result.error:
                 stats.errors += 1
             yield result
@@ -149,18 +165,19 @@ def read_single(
     *,
     path: Path | None = None,
     stream: IO[bytes] | None = None,
+    render: bool = True,
 ) -> InputRecord:
     """A whole file (or stream) as one page: ``kind`` is ``text`` or ``html``."""
     stats.records += 1
     try:
         data = _read_whole(path, stream)
-        if kind == "html":
-            page = render_html(decode_html(data), id=name)
-        else:
-            page = page_from_text(_decode(data), id=name)
+        if kind != "html":
+            return InputRecord(id=name, page=page_from_text(_decode(data), id=name))
+        html = decode_html(data)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         return _error(stats, name, str(exc) or type(exc).__name__)
-    return InputRecord(id=name, page=page)
+    pending = InputRecord(id=name, html=html)
+    return rendered(pending) if render else pending
 
 
 def input_kind(name: str) -> str:
@@ -209,21 +226,23 @@ def read_inputs(
     *,
     stdin: IO[bytes] | None = None,
     stdin_kind: str = "text",
+    render: bool = True,
 ) -> Iterator[InputRecord]:
-    """Read every input in order. ``-`` is standard input, read as ``stdin_kind``."""
+    """Read every input in order. ``-`` is standard input, read as ``stdin_kind``.
+    ``render=False`` leaves HTML pending in the records (:func:`rendered` renders it)."""
     for item in expand(paths):
         if item == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
             if stdin_kind == "jsonl":
-                yield from read_jsonl(stream, "stdin", stats)
+                yield from read_jsonl(stream, "stdin", stats, render=render)
             else:
-                yield read_single(stdin_kind, "stdin", stats, stream=stream)
+                yield read_single(stdin_kind, "stdin", stats, stream=stream, render=render)
             continue
         kind = input_kind(item)
         if kind == "jsonl":
             try:
                 with _open_binary(Path(item)) as fh:
-                    yield from read_jsonl(fh, Path(item).name, stats)
+                    yield from read_jsonl(fh, Path(item).name, stats, render=render)
             except OSError as exc:
                 stats.records += 1
                 yield _error(stats, item, f"cannot open: {exc}")
@@ -234,6 +253,9 @@ def read_inputs(
                 raise InputError(
                     f"{item}: reading WARC needs fastwarc (pip install 'classify[warc]'): {exc}"
                 ) from exc
-            yield from (read_warc if kind == "warc" else read_wet)(Path(item), stats)
+            if kind == "warc":
+                yield from read_warc(Path(item), stats, render=render)
+            else:
+                yield from read_wet(Path(item), stats)
         else:
-            yield read_single(kind, item, stats, path=Path(item))
+            yield read_single(kind, item, stats, path=Path(item), render=render)

@@ -69,9 +69,9 @@ from typing import BinaryIO
 from fastwarc.stream_io import BrotliReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from classify.inputs import InputRecord, ReadStats
+from classify.inputs import InputRecord, ReadStats, rendered
 from classify.records import page_from_text
-from classify.render import decode_html, render_html
+from classify.render import decode_html
 
 MAX_RECORD_BYTES_DEFAULT = 20 * 1024 * 1024
 """Largest page body read: real HTML pages are far smaller; larger ones are dumps or traps."""
@@ -137,11 +137,13 @@ def read_warc(
     *,
     max_record_bytes: int = MAX_RECORD_BYTES_DEFAULT,
     time_limit: float = TIME_LIMIT_DEFAULT,
+    render: bool = True,
 ) -> Iterator[InputRecord]:
-    """One record per HTML response of a WARC file; other records counted as skipped."""
+    """One record per HTML response of a WARC file; other records counted as skipped.
+    ``render=False``: the records' HTML is left pending (rendering is then not timed)."""
 
     def handle(record: WarcRecord, rid: str, url: str | None) -> InputRecord | str:
-        return _response(record, rid, url, max_record_bytes, time_limit)
+        return _response(record, rid, url, max_record_bytes, time_limit, render)
 
     yield from _read(path, stats, handle)
 
@@ -232,7 +234,7 @@ def _unbracket(value: str | None) -> str:
 
 
 def _response(
-    record: WarcRecord, rid: str, url: str | None, max_bytes: int, time_limit: float
+    record: WarcRecord, rid: str, url: str | None, max_bytes: int, time_limit: float, render: bool
 ) -> InputRecord | str:
     if record.record_type != WarcRecordType.response:
         _consume(record)
@@ -268,12 +270,13 @@ def _response(
         charset = record.http_charset
         if not (charset or "").lower().startswith(_WIDE_CHARSETS):
             _check_text(body)
-        page = render_html(_decode_text(body, charset), id=rid, url=url)
+        html = _decode_text(body, charset)
     except _RecordError as exc:
         return InputRecord(rid, url, error=str(exc))
-    except Exception as exc:  # one bad page (C parser, codec) must not end the stream
-        return InputRecord(rid, url, error=f"cannot render HTML: {type(exc).__name__}: {exc}")
-    return _timed(InputRecord(rid, url, page=page), start, time_limit)
+    except Exception as exc:  # one bad page (codec) must not end the stream
+        return InputRecord(rid, url, error=f"cannot decode: {type(exc).__name__}: {exc}")
+    pending = InputRecord(rid, url, html=html)
+    return _timed(rendered(pending) if render else pending, start, time_limit)
 
 
 def _timed(result: InputRecord, start: float, time_limit: float) -> InputRecord:

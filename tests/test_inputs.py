@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from classify.inputs import InputError, ReadStats, input_kind, read_inputs
+from classify import inputs
+from classify.inputs import InputError, InputRecord, ReadStats, input_kind, read_inputs, rendered
+from classify.render import RenderError
 
 
 def _read(paths: list[str], **kw: object) -> tuple[list, ReadStats]:  # type: ignore[type-arg]
@@ -79,3 +81,37 @@ def test_huge_single_page_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
     path.write_text("word " * 1000, encoding="utf-8")
     records, _ = _read([str(path)])
     assert records[0].error == "larger than 0 MB"
+
+
+def test_html_left_pending_renders_to_the_same_records(tmp_path: Path) -> None:
+    html = "<title>T</title><p>Para one</p><p>Para two</p>"
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "h", "html": html, "site": "s"}),
+                json.dumps({"id": "t", "text": "Plain"}),
+                json.dumps({"id": "x", "html": 5}),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    page = tmp_path / "p.html"
+    page.write_text(html, encoding="utf-8")
+    now, _ = _read([str(src), str(page)])
+    later, _ = _read([str(src), str(page)], render=False)
+    assert [r.html is not None for r in later] == [True, False, False, True]
+    assert [r.page is None for r in later] == [True, False, True, True]  # x: error, no page
+    assert [rendered(r) for r in later] == now
+    assert now[0].page is not None and now[0].page.texts == ["Para one", "Para two"]
+
+
+def test_a_page_that_cannot_render_becomes_its_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RenderError("cannot parse HTML (3 bytes): boom")
+
+    monkeypatch.setattr(inputs, "render_html", fail)
+    record = rendered(InputRecord("a", "u", "s", html="<p>"))
+    assert record == InputRecord(
+        "a", "u", "s", error="cannot render HTML: cannot parse HTML (3 bytes): boom"
+    )

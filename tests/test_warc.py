@@ -15,7 +15,8 @@ from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from classify.inputs import InputRecord, ReadStats
+from classify.cli import main
+from classify.inputs import InputRecord, ReadStats, rendered
 from classify.render import decode_html, render_html
 from classify.warc import is_warc, is_wet, read_warc, read_wet
 
@@ -134,6 +135,30 @@ def test_sample_files_end_to_end(name: str) -> None:
         assert len(record.page.lines) >= 5, record.id
         text = "\n".join(record.page.texts)
         assert text.count("\ufffd") < 20, record.id  # charsets honoured
+
+
+@needs_samples
+def test_html_left_pending_renders_to_the_same_records() -> None:
+    path = WARC_DIR / "clueweb09-ja-sample.warc.gz"
+    now, _ = _read(path)
+    later = list(read_warc(path, ReadStats(), render=False))
+    assert all(r.page is None and r.html for r in later)
+    assert [rendered(r) for r in later] == now
+
+
+@needs_samples
+def test_worker_processes_render_and_score_what_one_process_does(
+    tmp_path: Path, small_model_path: Path
+) -> None:
+    src = WARC_DIR / "sample-0000.warc.gz"
+    written = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.jsonl"
+        args = ["score", str(src), "-o", str(out), "--model", str(small_model_path), "-q"]
+        assert main([*args, "--no-templates", "--workers", workers]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    assert len(written[0].splitlines()) == SAMPLES[src.name][0]
 
 
 @needs_samples
