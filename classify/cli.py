@@ -14,19 +14,20 @@ import os
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from classify.inputs import InputError, InputRecord, ReadStats, read_inputs, rendered
 from classify.persist import ModelFileError
-from classify.records import LABELS, DecidedBy, Label, PageResult
+from classify.records import LABELS, DecidedBy, Label, Page, PageResult
 from classify.samples import SampleFormatError
 from classify.template import TemplateIndexError
 
 log = logging.getLogger("classify")
+T = TypeVar("T")
 
 PROGRESS_EVERY_DEFAULT = 100  # pages between plain progress lines when tqdm is not installed
 BATCHES_IN_FLIGHT_PER_WORKER = 2  # with --workers: batches queued per worker (bounds memory)
@@ -193,31 +194,51 @@ def _outputs(
         for batch in batches:
             yield from _score_batch(scorer, output, batch)
         return
+    init = (_start_worker, (scorer, output))
+    yield from _in_workers(_score_batch_in_worker, batches, workers, init)
+
+
+def _render_batch(batch: list[InputRecord]) -> list[Page | None]:
+    return [rendered(r).page for r in batch]
+
+
+def _in_workers(
+    work: Callable[[list[InputRecord]], list[T]],
+    batches: Iterable[list[InputRecord]],
+    workers: int,
+    init: tuple[Callable[..., None], tuple[Any, ...]] | None = None,
+) -> Iterator[T]:
+    """``work`` over ``batches`` in ``workers`` spawned processes (``init``: each one's
+    initializer and its arguments); results in input order, ``2 * workers`` batches in flight."""
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    initializer, initargs = init if init is not None else (None, ())
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),  # no forked locks or threads
-        initializer=_start_worker,
-        initargs=(scorer, output),
+        initializer=initializer,
+        initargs=initargs,
     )
-    pending: deque[Future[list[Output]]] = deque()
+    pending: deque[Future[list[T]]] = deque()
     try:
         for batch in batches:
-            pending.append(pool.submit(_score_batch_in_worker, batch))
+            pending.append(pool.submit(work, batch))
             while len(pending) > BATCHES_IN_FLIGHT_PER_WORKER * workers:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
     except BrokenProcessPool as exc:
-        raise CliError(f"a scoring worker process died: {exc}") from exc
+        raise CliError(f"a worker process died: {exc}") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _batch_templates(inputs: list[str], stdin_kind: str) -> tuple[Any, list[InputRecord] | None]:
-    """Pass 1 of batch mode: a site-template index over all the given pages.
+def _batch_templates(
+    inputs: list[str], stdin_kind: str, workers: int, batch_size: int
+) -> tuple[Any, list[InputRecord] | None]:
+    """Pass 1 of batch mode: a site-template index over all the given pages (rendered by
+    ``workers`` processes when more than one).
 
     Files are read twice (pass 1 here, pass 2 when scoring); standard input, which cannot be
     read twice, is buffered and returned.
@@ -229,8 +250,13 @@ def _batch_templates(inputs: list[str], stdin_kind: str) -> tuple[Any, list[Inpu
         buffered = list(read_inputs(inputs, stats, stdin_kind=stdin_kind))
         pages = [r.page for r in buffered if r.page is not None]
         return TemplateIndex.build(pages), buffered
-    records = read_inputs(inputs, stats, stdin_kind=stdin_kind)
-    return TemplateIndex.build(r.page for r in records if r.page is not None), None
+    if workers == 1:
+        records = read_inputs(inputs, stats, stdin_kind=stdin_kind)
+        return TemplateIndex.build(r.page for r in records if r.page is not None), None
+    records = read_inputs(inputs, stats, stdin_kind=stdin_kind, render=False)
+    batches = iter(lambda: list(islice(records, batch_size)), [])
+    rendered_pages = _in_workers(_render_batch, batches, workers)
+    return TemplateIndex.build(p for p in rendered_pages if p is not None), None
 
 
 def _is_single_page(inputs: list[str]) -> bool:
@@ -264,7 +290,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         and not (inputs == ["-"] and args.stdin_format != "jsonl")
         and not single_page
     ):
-        templates, buffered = _batch_templates(inputs, args.stdin_format)
+        templates, buffered = _batch_templates(
+            inputs, args.stdin_format, args.workers, config.batch_size
+        )
     scorer = Scorer.load(args.model, config=config, templates=templates)
     fmt = args.format
     if fmt is None:
