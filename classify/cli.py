@@ -22,7 +22,7 @@ from typing import IO, Any, TypeVar
 
 from classify.inputs import InputError, InputRecord, ReadStats, read_inputs, rendered
 from classify.persist import ModelFileError
-from classify.records import LABELS, DecidedBy, Label, Page, PageResult
+from classify.records import DecidedBy, Label, Page, PageResult, result_record
 from classify.samples import SampleFormatError
 from classify.template import TemplateIndexError
 
@@ -38,34 +38,6 @@ EXIT_USAGE = 2
 
 class CliError(Exception):
     """A failure to report in one line, exit code 2."""
-
-
-def result_record(result: PageResult, *, with_lines: bool = True) -> dict[str, Any]:
-    """The JSON record of a page result (the ``--format jsonl`` output)."""
-    record: dict[str, Any] = {"id": result.id, "url": result.url, "site": result.site}
-    if result.error is not None:
-        record["error"] = result.error
-        return record
-    record["title"] = result.title
-    record["article"] = result.article
-    if result.verdict:
-        record["verdict"] = dict(result.verdict)
-    if with_lines:
-        lines = []
-        for line in result.lines:
-            item: dict[str, Any] = {
-                "text": line.text,
-                "label": line.label.value,
-                "p": {label.value: round(line.probabilities[label], 4) for label in LABELS},
-                "decided_by": line.decided_by.value,
-            }
-            if line.template_share is not None:
-                item["template_share"] = round(line.template_share, 4)
-            if line.clickbait is not None:
-                item["clickbait"] = round(line.clickbait, 4)
-            lines.append(item)
-        record["lines"] = lines
-    return record
 
 
 _FLAGS = {DecidedBy.SITE_TEMPLATE: "T", DecidedBy.SEQUENCE: "S"}
@@ -155,18 +127,8 @@ def _render(result: PageResult, scorer: Any, output: OutputConfig) -> str:
 
 
 def _score_batch(scorer: Any, output: OutputConfig, batch: list[InputRecord]) -> list[Output]:
-    """The outputs of a batch of records, in order: pending HTML is rendered here, and
-    records that failed to read or render keep their error."""
-    batch = [rendered(r) for r in batch]
-    scored = iter(scorer.score_many([r.page for r in batch if r.page is not None]))
-    outputs = []
-    for r in batch:
-        if r.page is None:
-            result = PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
-        else:
-            result = next(scored)
-        outputs.append((result.id, result.error, _render(result, scorer, output)))
-    return outputs
+    """The outputs of a batch of records, in order (see :meth:`Scorer.score_inputs`)."""
+    return [(r.id, r.error, _render(r, scorer, output)) for r in scorer.score_inputs(batch)]
 
 
 _worker: tuple[Any, OutputConfig] | None = None
@@ -490,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="score in N worker processes (input is read, and HTML rendered, in this one)",
+        help="render and score in N worker processes (this one reads and writes)",
     )
     score.add_argument(
         "--templates", metavar="INDEX", help="a site-template index from 'classify templates build'"

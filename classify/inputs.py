@@ -13,7 +13,7 @@ import json
 import sys
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -86,7 +86,9 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _page_from_record(record: dict[str, Any], default_id: str, render: bool) -> InputRecord:
+def input_record(record: Mapping[str, Any], default_id: str, *, render: bool = True) -> InputRecord:
+    """The input record of a ``{"id", "url", "site", "text" | "html"}`` mapping: its page
+    (HTML rendered, or left pending when not ``render``), or what is wrong with it."""
     rid = str(record.get("id", default_id))
     url = record.get("url")
     site = record.get("site")
@@ -126,7 +128,7 @@ def read_jsonl(
             if not isinstance(record, dict):
                 yield _error(stats, default_id, f"line {n}: expected a JSON object")
                 continue
-            result = _page_from_record(record, default_id, render)
+            result = input_record(record, default_id, render=render)
             if result.error:
                 stats.errors += 1
             yield result

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 
 class Label(StrEnum):
@@ -288,3 +289,31 @@ def labels_from_strings(values: Iterable[str]) -> tuple[Label, ...]:
             valid = ", ".join(label.value for label in LABELS)
             raise ValueError(f"unknown label {value!r}; expected one of: {valid}") from None
     return tuple(out)
+
+
+def result_record(result: PageResult, *, with_lines: bool = True) -> dict[str, Any]:
+    """The JSON record of a page result (the ``--format jsonl`` output)."""
+    record: dict[str, Any] = {"id": result.id, "url": result.url, "site": result.site}
+    if result.error is not None:
+        record["error"] = result.error
+        return record
+    record["title"] = result.title
+    record["article"] = result.article
+    if result.verdict:
+        record["verdict"] = dict(result.verdict)
+    if with_lines:
+        lines = []
+        for line in result.lines:
+            item: dict[str, Any] = {
+                "text": line.text,
+                "label": line.label.value,
+                "p": {label.value: round(line.probabilities[label], 4) for label in LABELS},
+                "decided_by": line.decided_by.value,
+            }
+            if line.template_share is not None:
+                item["template_share"] = round(line.template_share, 4)
+            if line.clickbait is not None:
+                item["clickbait"] = round(line.clickbait, 4)
+            lines.append(item)
+        record["lines"] = lines
+    return record

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice, repeat
@@ -20,6 +20,7 @@ import numpy as np
 
 from classify.features import Recurrence
 from classify.headlines import HeadlineClassifier, load_headline_model
+from classify.inputs import InputRecord, input_record, rendered
 from classify.model import LineClassifier, line_words
 from classify.persist import PACKAGE_MODELS, load_model
 from classify.records import (
@@ -30,6 +31,7 @@ from classify.records import (
     PageResult,
     make_line_result,
     page_from_text,
+    result_record,
 )
 from classify.template import TemplateLookup, TemplateQueries
 
@@ -175,6 +177,38 @@ class Scorer:
     def kept_article(self, result: PageResult) -> str:
         """The article text of a page that passes the filters, else an empty string."""
         return result.article if result.verdict.get("kept", True) else ""
+
+    def score_records(
+        self, records: Iterable[Mapping[str, Any]], *, with_lines: bool = True
+    ) -> Iterator[dict[str, Any]]:
+        """For ingestion jobs (a Spark partition, a pipeline step): one output record per
+        input record ``{"id", "url", "site", "text" | "html"}``, in order, the records
+        ``classify score --format jsonl`` writes; one that cannot be scored (no text, not a
+        mapping, HTML that does not parse) gets an ``error`` instead of lines."""
+
+        def inputs() -> Iterator[InputRecord]:
+            for n, record in enumerate(records):
+                if isinstance(record, Mapping):
+                    yield input_record(record, default_id=str(n))
+                else:
+                    yield InputRecord(
+                        id=str(n), error=f"expected a mapping, not {type(record).__name__}"
+                    )
+
+        for result in self.score_inputs(inputs()):
+            yield result_record(result, with_lines=with_lines)
+
+    def score_inputs(self, records: Iterable[InputRecord]) -> Iterator[PageResult]:
+        """One result per input record, in order: pages scored (pending HTML rendered first),
+        records that failed to read or render carry their error."""
+        iterator = iter(records)
+        while batch := [rendered(r) for r in islice(iterator, self.config.batch_size)]:
+            scored = self.score_many([r.page for r in batch if r.page is not None])
+            for r in batch:
+                if r.page is None:
+                    yield PageResult(id=r.id, url=r.url, site=r.site, error=r.error)
+                else:
+                    yield next(scored)
 
     def score_many(self, pages: Iterable[Page | str]) -> Iterator[PageResult]:
         """Score pages lazily, one vectorisation per batch; results come in input order."""

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from classify import scorer as scorer_module
+from classify.cli import main
 from classify.persist import ModelFileError
 from classify.records import LABELS, DecidedBy, Label, Page, lines_from_text, page_from_text
 from classify.scorer import ScoreConfig, Scorer, page_verdict
@@ -194,3 +197,31 @@ def test_compiled_records_equal_the_python_ones(
 
     line = results[True][0].lines[0]  # records with no cycle are left to reference counting
     assert not gc.is_tracked(line) and not gc.is_tracked(line.probabilities)
+
+
+def test_score_records_gives_one_output_per_input_as_the_command_writes(
+    small_model_path: Path, tmp_path: Path
+) -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    records: list[Any] = [
+        {"id": "t", "url": "https://a.example/1", "site": "a", "text": seed, "extra": 1},
+        {"id": "h", "html": "<title>T</title><h1>Head</h1><p>One paragraph of text.</p>"},
+        {"id": "none"},
+        {"id": "bad-url", "url": 5, "text": "x"},
+        ["not", "a", "mapping"],
+        {"id": "empty", "text": ""},
+    ]
+    scorer = Scorer.load(small_model_path)
+    got = list(scorer.score_records(iter(records)))
+    assert [r["id"] for r in got] == ["t", "h", "none", "bad-url", "4", "empty"]
+    assert [i for i, r in enumerate(got) if "error" in r] == [2, 3, 4]
+    assert got[4]["error"] == "expected a mapping, not list"
+    assert "MOSCOW (AP)" in got[0]["article"] and got[0]["site"] == "a"
+    assert got[1]["lines"][0]["text"] == "Head" and got[5]["lines"] == []
+    assert "lines" not in next(scorer.score_records(records[:1], with_lines=False))
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records if isinstance(r, dict)) + "\n")
+    out = tmp_path / "out.jsonl"
+    main(["score", str(src), "-o", str(out), "--model", str(small_model_path), "--no-templates"])
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert written == [r for r in got if r["id"] != "4"]

@@ -14,9 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classify.cli import result_record
 from classify.model import LineClassifier
-from classify.records import LABELS, DecidedBy, Label, Line, Page, PageResult, page_from_text
+from classify.records import (
+    LABELS,
+    DecidedBy,
+    Label,
+    Line,
+    Page,
+    PageResult,
+    page_from_text,
+    result_record,
+)
 from classify.scorer import ScoreConfig, Scorer
 from classify.synth import SourceArticle, SourcePool, generate_sites
 from classify.template import TemplateConfig, TemplateIndex, normalise_line
