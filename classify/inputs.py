@@ -179,7 +179,10 @@ def read_single(
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         return _error(stats, name, str(exc) or type(exc).__name__)
     pending = InputRecord(id=name, html=html)
-    return rendered(pending) if render else pending
+    result = rendered(pending) if render else pending
+    if result.error is not None:
+        stats.errors += 1
+    return result
 
 
 def input_kind(name: str) -> str:

@@ -115,3 +115,17 @@ def test_a_page_that_cannot_render_becomes_its_error(monkeypatch: pytest.MonkeyP
     assert record == InputRecord(
         "a", "u", "s", error="cannot render HTML: cannot parse HTML (3 bytes): boom"
     )
+
+
+def test_an_html_file_that_cannot_render_is_counted_as_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RenderError("cannot parse HTML (3 bytes): boom")
+
+    monkeypatch.setattr(inputs, "render_html", fail)
+    page = tmp_path / "p.html"
+    page.write_text("<p>", encoding="utf-8")
+    records, stats = _read([str(page)])
+    assert records[0].error == "cannot render HTML: cannot parse HTML (3 bytes): boom"
+    assert (stats.records, stats.errors) == (1, 1)
