@@ -1,12 +1,15 @@
 """Streaming speed and peak memory of classify.warc.read_warc on a large generated WARC.
 
     python bench/warc_stream.py [--size-mb 200] [--samples ../shared/corpora/warc] [--keep]
+                                [--score-workers N]
 
 Builds a ``.warc.gz`` of about ``--size-mb`` MB (on disk, compressed) in a temporary
 folder by repeating every record of the sample WARC files with new record ids, then streams
 it through ``read_warc`` (decoding and rendering included, no model) and prints records/s,
 MB/s (compressed and uncompressed) and peak RSS. A second pass reads the same file without
-rendering, to show what the WARC reading itself costs. The file is deleted at the end.
+rendering, to show what the WARC reading itself costs. ``--score-workers N`` then runs
+``classify score`` on the file in one process and with N workers. The file is deleted at
+the end.
 
 Each sample record is gzipped once; a copy is a fresh gzip member for its new WARC header
 followed by the sample's compressed block, so building the file costs little more than
@@ -19,6 +22,7 @@ import argparse
 import gzip
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +35,8 @@ from fastwarc.warc import ArchiveIterator
 from classify.inputs import ReadStats
 from classify.warc import read_warc
 
-_SAMPLES_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "warc"
+_ROOT = Path(__file__).resolve().parents[1]
+_SAMPLES_DEFAULT = _ROOT.parent / "shared" / "corpora" / "warc"
 _SIZE_MB_DEFAULT = 200
 """About 100 s of rendering on one core here; 1 GB (3.9 GB raw) took 8.4 minutes."""
 _MEMORY_LIMIT_MB = 500
@@ -84,11 +89,37 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
+def _score_rows(path: Path, records: int, workers: int) -> None:
+    """``classify score`` end to end on the file (site templates off): one process, then
+    ``workers``; the largest process's peak RSS so far after each."""
+    out = path.with_suffix(".out.jsonl")
+    print(f"classify score {path.name} -o OUT.jsonl (start-up and model loading included)")
+    for n in dict.fromkeys((1, workers)):
+        cmd = [sys.executable, "-m", "classify.cli", "score", str(path), "-o", str(out), "-q"]
+        cmd += ["--no-templates", "--workers", str(n)]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=False, cwd=_ROOT)  # exit 1: some records failed, counted
+        elapsed = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(
+            f"  --workers {n}: {records / elapsed:.0f} pages/s ({elapsed:.1f} s), "
+            f"largest process so far {peak:.0f} MB"
+        )
+    out.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=_SIZE_MB_DEFAULT)
     parser.add_argument("--samples", type=Path, default=_SAMPLES_DEFAULT)
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument(
+        "--score-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then score the file with `classify score` in one process and with N workers",
+    )
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="warc-bench-"))
@@ -133,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             f"reading only (gzip + FastWARC, no render): {n} records in {elapsed:.1f} s, "
             f"{raw / _MB / elapsed:.0f} MB/s raw"
         )
+        if args.score_workers:
+            _score_rows(path, stats.records, args.score_workers)
         return 0 if rss < _MEMORY_LIMIT_MB else 1
     finally:
         if args.keep:
