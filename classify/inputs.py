@@ -38,13 +38,18 @@ class InputRecord:
     error: str | None = None
     html: str | None = None
     """HTML not rendered yet (a reader asked not to render): :func:`rendered` makes the page."""
+    text: str | None = None
+    """Text not split into lines yet (likewise)."""
 
 
 def rendered(record: InputRecord) -> InputRecord:
-    """The record with its pending HTML rendered into its page; a failure is its error."""
+    """The record with its pending HTML rendered (or text split) into its page; a failure
+    is its error."""
+    rid, url, site = record.id, record.url, record.site
+    if record.text is not None:
+        return InputRecord(rid, url, site, page_from_text(record.text, id=rid, url=url, site=site))
     if record.html is None:
         return record
-    rid, url, site = record.id, record.url, record.site
     try:
         page = render_html(record.html, id=rid, url=url, site=site)
     except RenderError as exc:
@@ -88,7 +93,7 @@ def _decode(data: bytes) -> str:
 
 def input_record(record: Mapping[str, Any], default_id: str, *, render: bool = True) -> InputRecord:
     """The input record of a ``{"id", "url", "site", "text" | "html"}`` mapping: its page
-    (HTML rendered, or left pending when not ``render``), or what is wrong with it."""
+    (or its text or HTML left pending when not ``render``), or what is wrong with it."""
     rid = str(record.get("id", default_id))
     url = record.get("url")
     site = record.get("site")
@@ -99,7 +104,8 @@ def input_record(record: Mapping[str, Any], default_id: str, *, render: bool = T
     text = record.get("text")
     html = record.get("html")
     if isinstance(text, str):
-        return InputRecord(rid, url, site, page_from_text(text, id=rid, url=url, site=site))
+        pending = InputRecord(rid, url, site, text=text)
+        return rendered(pending) if render else pending
     if isinstance(html, str):
         pending = InputRecord(rid, url, site, html=html)
         return rendered(pending) if render else pending
@@ -112,7 +118,7 @@ def read_jsonl(
     stream: IO[bytes], name: str, stats: ReadStats, *, render: bool = True
 ) -> Iterator[InputRecord]:
     """One record per non-blank line; a broken line becomes an error record. ``render``:
-    render HTML records now (else they come back with their HTML pending)."""
+    make the records' pages now (else their HTML or text comes back pending)."""
     n = 0
     try:
         for n, raw in enumerate(stream, 1):
@@ -173,12 +179,12 @@ def read_single(
     stats.records += 1
     try:
         data = _read_whole(path, stream)
-        if kind != "html":
-            return InputRecord(id=name, page=page_from_text(_decode(data), id=name))
-        html = decode_html(data)
+        if kind == "html":
+            pending = InputRecord(id=name, html=decode_html(data))
+        else:
+            pending = InputRecord(id=name, text=_decode(data))
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         return _error(stats, name, str(exc) or type(exc).__name__)
-    pending = InputRecord(id=name, html=html)
     result = rendered(pending) if render else pending
     if result.error is not None:
         stats.errors += 1
@@ -234,7 +240,8 @@ def read_inputs(
     render: bool = True,
 ) -> Iterator[InputRecord]:
     """Read every input in order. ``-`` is standard input, read as ``stdin_kind``.
-    ``render=False`` leaves HTML pending in the records (:func:`rendered` renders it)."""
+    ``render=False`` leaves HTML and text pending in the records (:func:`rendered` makes
+    their pages)."""
     for item in expand(paths):
         if item == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer

@@ -83,7 +83,7 @@ def test_huge_single_page_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
     assert records[0].error == "larger than 0 MB"
 
 
-def test_html_left_pending_renders_to_the_same_records(tmp_path: Path) -> None:
+def test_html_and_text_left_pending_give_the_same_records(tmp_path: Path) -> None:
     html = "<title>T</title><p>Para one</p><p>Para two</p>"
     src = tmp_path / "in.jsonl"
     src.write_text(
@@ -101,7 +101,8 @@ def test_html_left_pending_renders_to_the_same_records(tmp_path: Path) -> None:
     now, _ = _read([str(src), str(page)])
     later, _ = _read([str(src), str(page)], render=False)
     assert [r.html is not None for r in later] == [True, False, False, True]
-    assert [r.page is None for r in later] == [True, False, True, True]  # x: error, no page
+    assert [r.text is not None for r in later] == [False, True, False, False]
+    assert all(r.page is None for r in later)
     assert [rendered(r) for r in later] == now
     assert now[0].page is not None and now[0].page.texts == ["Para one", "Para two"]
 
