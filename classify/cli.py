@@ -150,14 +150,19 @@ def _outputs(
 ) -> Iterator[Output]:
     """One output per record, in input order; with ``workers`` > 1, worker processes render
     and score batches while this one reads."""
-    records = iter(records)
-    batches = iter(lambda: list(islice(records, scorer.config.batch_size)), [])
+    batches = _batches(records, scorer.config.batch_size)
     if workers == 1:
         for batch in batches:
             yield from _score_batch(scorer, output, batch)
         return
     init = (_start_worker, (scorer, output))
     yield from _in_workers(_score_batch_in_worker, batches, workers, init)
+
+
+def _batches(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _render_batch(batch: list[InputRecord]) -> list[Page | None]:
@@ -216,8 +221,7 @@ def _batch_templates(
         records = read_inputs(inputs, stats, stdin_kind=stdin_kind)
         return TemplateIndex.build(r.page for r in records if r.page is not None), None
     records = read_inputs(inputs, stats, stdin_kind=stdin_kind, render=False)
-    batches = iter(lambda: list(islice(records, batch_size)), [])
-    rendered_pages = _in_workers(_render_batch, batches, workers)
+    rendered_pages = _in_workers(_render_batch, _batches(records, batch_size), workers)
     return TemplateIndex.build(p for p in rendered_pages if p is not None), None
 
 

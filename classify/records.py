@@ -6,6 +6,7 @@ records; none of them adds attributes after construction.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -81,10 +82,10 @@ class DomFacts:
     """Link density of the main container's lines (same for every line of a page)."""
 
     def __reduce__(self) -> tuple[type[DomFacts], tuple[object, ...]]:
-        return DomFacts, tuple(getattr(self, name) for name in _DOM_FACT_NAMES)
+        return DomFacts, _dom_fact_values(self)
 
 
-_DOM_FACT_NAMES = tuple(f.name for f in fields(DomFacts))
+_dom_fact_values = operator.attrgetter(*(f.name for f in fields(DomFacts)))
 
 
 @dataclass(frozen=True, slots=True)
