@@ -5,8 +5,8 @@ text is 2-10 KB, i.e. typical news pages. Prints pages/s and lines/s single-proc
 classify (model only; model + clickbait headlines + verdict) and the C4 rule; then streams
 ``--stream`` pages (the same pages repeated) through ``Scorer.score_many`` in a child
 process and prints its peak RSS; then runs ``classify score`` on ``--cli-pages`` of them
-as JSONL, text and then HTML, in one process and with ``--workers``, beside the C4 rule
-reading the same (text) file.
+as JSONL (text; HTML; HTML of 40 sites with site templates on), in one process and with
+``--workers``, beside the C4 rule reading the same file.
 
     python bench/score_speed.py [--model PATH] [--pages 500] [--stream 10000] [--corpora DIR]
                                 [--cli-pages 6000] [--workers 2]
@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
+SITES = 40  # sites of the CLI rows' site-template file
 sys.path.insert(0, str(ROOT))  # measure the checkout this script is in, not an installed copy
 
 
@@ -64,6 +65,18 @@ def timed(label: str, fn: object, texts: list[str], lines: int) -> None:
     print(f"{label:<34} {len(texts) / seconds:>9.0f} pages/s {lines / seconds:>11.0f} lines/s")
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM on Linux (``ru_maxrss`` also counts the parent's RSS
+    at fork time, which exec does not reset, and the parent holds the pages and two scorers)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def stream_child(model: str | None, pages_file: str, count: int) -> None:
     from classify.scorer import Scorer
 
@@ -74,7 +87,7 @@ def stream_child(model: str | None, pages_file: str, count: int) -> None:
     for _ in scorer.score_many(islice(cycle(texts), count)):
         n += 1
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_rss_mb()
     print(
         f"streamed {n} pages in {seconds:.1f} s ({n / seconds:.0f} pages/s), peak RSS {peak:.0f} MB"
     )
@@ -126,28 +139,32 @@ def main() -> int:
 
 
 def cli_rows(pages: list[tuple[str, str]], count: int, workers: int, model: str | None) -> None:
-    """The command end to end, JSONL in and out (site templates off), text pages and then
-    the same pages as HTML: one process, then ``--workers``; the C4 rule over the text file,
-    read the same way."""
+    """The command end to end, JSONL in and out: text pages, the same pages as HTML, and the
+    HTML again with a site key (``SITES`` sites) and batch-mode site templates on; each in
+    one process and with ``--workers``, beside the C4 rule over the same file read the same
+    way (HTML rendered)."""
     from classify.inputs import ReadStats, read_inputs
 
     src = ROOT / "work-data" / "bench-pages.jsonl"
     out = src.with_suffix(".out.jsonl")
-    for field, index in (("text", 1), ("html", 0)):
+    for field, index, templates in (("text", 1, False), ("html", 0, False), ("html", 0, True)):
         with src.open("w", encoding="utf-8") as fh:
             for i, page in enumerate(islice(cycle(pages), count)):
-                fh.write(json.dumps({"id": f"p{i}", field: page[index]}) + "\n")
-        print(f"\nclassify score, {count} {field} pages JSONL -> JSONL (start-up included)")
-        if field == "text":
-            start = time.perf_counter()
-            for record in read_inputs([str(src)], ReadStats()):
-                assert record.page is not None
-                c4_rule(["\n".join(record.page.texts)])
-            seconds = time.perf_counter() - start
-            print(f"{'c4-rule (same file)':<34} {count / seconds:>9.0f} pages/s")
+                record = {"id": f"p{i}", field: page[index]}
+                if templates:
+                    record["site"] = f"s{i % SITES}.example"
+                fh.write(json.dumps(record) + "\n")
+        what = f"{field}, {SITES} sites, site templates on" if templates else field
+        print(f"\nclassify score, {count} pages JSONL ({what}) -> JSONL (start-up included)")
+        start = time.perf_counter()
+        for record in read_inputs([str(src)], ReadStats()):
+            assert record.page is not None
+            c4_rule(["\n".join(record.page.texts)])
+        seconds = time.perf_counter() - start
+        print(f"{'c4-rule (same file)':<34} {count / seconds:>9.0f} pages/s")
         for n in dict.fromkeys((1, workers)):
             cmd = [sys.executable, "-m", "classify.cli", "score", str(src), "-o", str(out)]
-            cmd += ["-q", "--no-templates", "--workers", str(n)]
+            cmd += ["-q", "--workers", str(n)] + ([] if templates else ["--no-templates"])
             cmd += ["--model", model] if model else []
             start = time.perf_counter()
             subprocess.run(cmd, check=True, cwd=ROOT)

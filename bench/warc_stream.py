@@ -91,9 +91,18 @@ def _peak_rss_mb() -> float:
 
 def _score_rows(path: Path, records: int, workers: int) -> None:
     """``classify score`` end to end on the file (site templates off): one process, then
-    ``workers``; the largest process's peak RSS so far after each."""
+    ``workers``; the largest process's peak RSS so far after each; beside the C4 rule over
+    the same pages, read and rendered the same way."""
+    from classify.evaluate import c4_keep
+
     out = path.with_suffix(".out.jsonl")
     print(f"classify score {path.name} -o OUT.jsonl (start-up and model loading included)")
+    start = time.perf_counter()
+    for record in read_warc(path, ReadStats()):
+        if record.page is not None:
+            sum(1 for text in record.page.texts if c4_keep(text))
+    elapsed = time.perf_counter() - start
+    print(f"  c4-rule (read_warc + render + rule): {records / elapsed:.0f} pages/s")
     for n in dict.fromkeys((1, workers)):
         cmd = [sys.executable, "-m", "classify.cli", "score", str(path), "-o", str(out), "-q"]
         cmd += ["--no-templates", "--workers", str(n)]
