@@ -864,9 +864,9 @@ def _sample(rng: random.Random, items: Sequence[str], lo: int, hi: int) -> tuple
     return tuple(rng.sample(list(items), k))
 
 
-_SYLLABLES = (
-    "ka", "lo", "mi", "ren", "tor", "vel", "dan", "sa", "qui", "ix", "ber", "no", "ta", "gra",
-    "fen", "po", "lu", "mar", "es", "cho", "vin", "da", "rol", "ze", "han", "ti", "sul", "or",
+_SYLLABLES = tuple(
+    "ka lo mi ren tor vel dan sa qui ix ber no ta gra fen po lu mar es cho vin da rol ze han ti"
+    " sul or".split()
 )
 
 
