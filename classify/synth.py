@@ -864,10 +864,12 @@ def _sample(rng: random.Random, items: Sequence[str], lo: int, hi: int) -> tuple
     return tuple(rng.sample(list(items), k))
 
 
-_SYLLABLES = tuple(
-    "ka lo mi ren tor vel dan sa qui ix ber no ta gra fen po lu mar es cho vin da rol ze han ti"
-    " sul or".split()
+# fmt: off
+_SYLLABLES = (
+    "ka", "lo", "mi", "ren", "tor", "vel", "dan", "sa", "qui", "ix", "ber", "no", "ta", "gra",
+    "fen", "po", "lu", "mar", "es", "cho", "vin", "da", "rol", "ze", "han", "ti", "sul", "or",
 )
+# fmt: on
 
 
 def _unseen_header(rng: random.Random, vocab: _Vocab) -> str:
