@@ -864,28 +864,6 @@ def _sample(rng: random.Random, items: Sequence[str], lo: int, hi: int) -> tuple
     return tuple(rng.sample(list(items), k))
 
 
-# fmt: off
-_SYLLABLES = (
-    "ka", "lo", "mi", "ren", "tor", "vel", "dan", "sa", "qui", "ix", "ber", "no", "ta", "gra",
-    "fen", "po", "lu", "mar", "es", "cho", "vin", "da", "rol", "ze", "han", "ti", "sul", "or",
-)
-# fmt: on
-
-
-def _unseen_header(rng: random.Random, vocab: _Vocab) -> str:
-    """A list header no template vocabulary holds: a section name, or one or two invented
-    words. Real sites head their lists with anything (a sponsor's name, a section name, a
-    machine-translated label), so the model must read the header's place and the list below
-    it, not a closed list of header words."""
-    if rng.random() < 0.4:
-        return rng.choice(vocab.sections)
-    words = [
-        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
-        for _ in range(rng.choice((1, 1, 1, 2)))
-    ]
-    return " ".join(words)
-
-
 def _header_variant(rng: random.Random, header: str) -> str:
     roll = rng.random()
     if roll < 0.6:
@@ -1001,8 +979,6 @@ def draw_style(rng: random.Random) -> SiteStyle:
             header = _sub(rng.choice(vocab.more_from), **site)
         elif rng.random() < 0.1:
             header = rng.choice(rng.choice(_LOCALES)[1].list_headers)
-        elif rng.random() < 0.2:
-            header = _unseen_header(rng, vocab)
         else:
             header = headers[i % len(headers)]
         if header is not None:
