@@ -61,3 +61,18 @@ def test_seed_headline_lists_are_not_article(seed_result) -> None:  # type: igno
     links = [i for i, label in enumerate(gold.labels) if label is Label.LINK]
     predicted_link = [i for i in links if seed_result.lines[i].label is Label.LINK]
     assert len(predicted_link) >= 0.8 * len(links)
+
+
+def test_stacked_headline_lists_of_our_test_pages_are_link() -> None:
+    # data/test/stacked_lists.tsv: pages we wrote (never trained on) with headline lists
+    # stacked under headers after the story, the last ones without bullets
+    pages = list(read_tsv(SEED_LABELS.parent / "stacked_lists.tsv"))
+    assert len(pages) == 4
+    scorer = Scorer.load()
+    for gold in pages:
+        result = scorer.score("\n".join(gold.page.texts))
+        for line, label in zip(result.lines, gold.labels, strict=True):
+            if label is Label.ARTICLE:
+                assert line.label is Label.ARTICLE, line.text
+            if label is Label.LINK:
+                assert line.label is Label.LINK, line.text
