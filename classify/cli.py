@@ -117,7 +117,8 @@ class OutputConfig:
     with_lines: bool = True
 
 
-def _render(result: PageResult, scorer: Any, output: OutputConfig) -> str:
+def _formatted(result: PageResult, scorer: Any, output: OutputConfig) -> str:
+    """The text ``classify score`` writes for one result."""
     if output.format == "jsonl":
         record = result_record(result, with_lines=output.with_lines)
         return json.dumps(record, ensure_ascii=False) + "\n"
@@ -128,7 +129,7 @@ def _render(result: PageResult, scorer: Any, output: OutputConfig) -> str:
 
 def _score_batch(scorer: Any, output: OutputConfig, batch: list[InputRecord]) -> list[Output]:
     """The outputs of a batch of records, in order (see :meth:`Scorer.score_inputs`)."""
-    return [(r.id, r.error, _render(r, scorer, output)) for r in scorer.score_inputs(batch)]
+    return [(r.id, r.error, _formatted(r, scorer, output)) for r in scorer.score_inputs(batch)]
 
 
 _worker: tuple[Any, OutputConfig] | None = None

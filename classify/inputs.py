@@ -105,13 +105,13 @@ def input_record(record: Mapping[str, Any], default_id: str, *, render: bool = T
     html = record.get("html")
     if isinstance(text, str):
         pending = InputRecord(rid, url, site, text=text)
-        return rendered(pending) if render else pending
-    if isinstance(html, str):
+    elif isinstance(html, str):
         pending = InputRecord(rid, url, site, html=html)
-        return rendered(pending) if render else pending
-    if text is not None or html is not None:
+    elif text is not None or html is not None:
         return InputRecord(rid, url, site, error="fields 'text'/'html' must be strings")
-    return InputRecord(rid, url, site, error="record has neither 'text' nor 'html'")
+    else:
+        return InputRecord(rid, url, site, error="record has neither 'text' nor 'html'")
+    return rendered(pending) if render else pending
 
 
 def read_jsonl(

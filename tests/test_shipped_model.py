@@ -15,14 +15,19 @@ from .conftest import SEED, SEED_LABELS
 
 
 @pytest.fixture(scope="module")
-def seed_result():  # type: ignore[no-untyped-def]
-    return Scorer.load().score(SEED.read_text(encoding="utf-8"))
+def scorer() -> Scorer:
+    return Scorer.load()
 
 
-def test_shipped_models_are_small_and_documented() -> None:
+@pytest.fixture(scope="module")
+def seed_result(scorer: Scorer):  # type: ignore[no-untyped-def]
+    return scorer.score(SEED.read_text(encoding="utf-8"))
+
+
+def test_shipped_models_are_small_and_documented(scorer: Scorer) -> None:
     total = sum(p.stat().st_size for p in DEFAULT_MODEL.parent.glob("*.joblib"))
     assert total < 25 * 1024 * 1024
-    assert Scorer.load().html_model is not None  # pages from HTML go to the HTML model
+    assert scorer.html_model is not None  # pages from HTML go to the HTML model
     meta = json.loads(sidecar_path(DEFAULT_MODEL).read_text(encoding="utf-8"))
     assert meta["kind"] == "lines"
     assert meta["labels"] == ["article", "title", "link", "boilerplate"]
@@ -63,12 +68,11 @@ def test_seed_headline_lists_are_not_article(seed_result) -> None:  # type: igno
     assert len(predicted_link) >= 0.8 * len(links)
 
 
-def test_stacked_headline_lists_of_our_test_pages_are_link() -> None:
+def test_stacked_headline_lists_of_our_test_pages_are_link(scorer: Scorer) -> None:
     # data/test/stacked_lists.tsv: pages we wrote (never trained on) with headline lists
     # stacked under headers after the story, the last ones without bullets
     pages = list(read_tsv(SEED_LABELS.parent / "stacked_lists.tsv"))
     assert len(pages) == 4
-    scorer = Scorer.load()
     for gold in pages:
         result = scorer.score("\n".join(gold.page.texts))
         for line, label in zip(result.lines, gold.labels, strict=True):
