@@ -18,7 +18,9 @@ all pages, for train-split sites (pages the model may have trained on) and for h
    (``recurrence_features=False``, the default); recurrence features only (no decisions);
    both; decisions without the article-span rule (``article_span_words=0``). For the default
    and the no-span config: lines decided by ``site_template`` and the precision of those
-   decisions, the share of them that are *not* gold article (target >= 0.995).
+   decisions, the share of them that are *not* gold article (target >= 0.995). Beside
+   them, the pipelines' peer on the same pages: CCNet's line deduplication over the set
+   (:func:`classify.evaluate.ccnet_keep`), alone and followed by the C4 line rule.
 2. The default's wrong decisions by site and page type, and how many of them the model
    without templates labels non-article too (``--show-wrong N`` prints N of each group).
 3. Calibration sweeps of ``template_share`` x ``min_pages`` (decisions without the model's
@@ -54,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from classify.corpus import label_record, site_split
-from classify.evaluate import ArticleF1, page_score
+from classify.evaluate import ArticleF1, c4_keep, ccnet_keep, page_score
 from classify.model import LineClassifier
 from classify.records import DecidedBy, Label, LabelledPage, PageResult
 from classify.render import RenderError
@@ -219,13 +221,28 @@ def tally(samples: Sequence[LabelledPage], results: Sequence[PageResult]) -> Tal
     return Tally(ArticleF1.of(scores).f1, len(samples), decided, wrong)
 
 
+def pipeline_f1(samples: Sequence[LabelledPage], rows: Sequence[int]) -> tuple[float, float]:
+    """Page F1 of CCNet's line dedup over all ``samples`` (in order: the shard), and of it
+    with the C4 line rule, on the pages at ``rows``."""
+    fresh = ccnet_keep(s.page.texts for s in samples)
+    dedup, both = [], []
+    for i in rows:
+        texts, truth = samples[i].page.texts, gold_text(samples[i])
+        kept = [t for t, m in zip(texts, fresh[i], strict=True) if m]
+        dedup.append(page_score("\n".join(kept), truth))
+        both.append(page_score("\n".join(t for t in kept if c4_keep(t)), truth))
+    return ArticleF1.of(dedup).f1, ArticleF1.of(both).f1
+
+
 def variants_table(
     model: LineClassifier, sets: dict[str, list[LabelledPage]]
 ) -> dict[str, dict[str, list[PageResult]]]:
-    """Print F1 per variant and decisions of the default, per set and split."""
+    """Print F1 per variant and decisions of the default, per set and split, beside CCNet's
+    line dedup over the same pages (and it with the C4 line rule)."""
     log(
         f"{'set':<24} {'pages':>5} "
         + " ".join(f"{name:>13}" for name in VARIANTS)
+        + f" {'ccnet-dedup':>11} {'ccnet+c4':>8}"
         + f" {'decided':>8} {'wrong':>5} {'precision':>9} | no span: {'decided':>7} "
         f"{'wrong':>5} {'precision':>9}"
     )
@@ -239,9 +256,11 @@ def variants_table(
             chosen = [samples[i] for i in keep]
             t = {v: tally(chosen, [r[i] for i in keep]) for v, r in results.items()}
             dflt, nospan = t["decide"], t["decide-nospan"]
+            dedup, both = pipeline_f1(samples, keep)
             log(
                 f"{name + ' ' + group:<24} {dflt.pages:>5} "
                 + " ".join(f"{t[v].f1:>13.4f}" for v in VARIANTS)
+                + f" {dedup:>11.4f} {both:>8.4f}"
                 + f" {dflt.decided:>8} {dflt.wrong:>5} {precision_of(dflt.decided, dflt.wrong):>9}"
                 f" | no span: {nospan.decided:>7} {nospan.wrong:>5} "
                 f"{precision_of(nospan.decided, nospan.wrong):>9}"

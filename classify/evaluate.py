@@ -9,11 +9,15 @@ non-empty gold scores precision 1 (nothing wrong was kept) and recall 0, and a n
 prediction against empty gold precision 0 and recall 1.
 
 The baselines are computed on the same lines: ``keep-all`` keeps every line; ``c4`` keeps the
-lines that end in terminal punctuation and have at least three words (the C4 line rule).
+lines that end in terminal punctuation and have at least three words (the C4 line rule);
+``ccnet`` is CCNet's line deduplication over the evaluated pages (:func:`ccnet_keep`), the
+pipelines' way of dropping template lines, and ``ccnet+c4`` applies both, as a
+CCNet-then-C4 pipeline does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -80,6 +84,41 @@ class ArticleF1:
 def c4_keep(text: str) -> bool:
     """The C4 line rule: terminal punctuation and at least three words."""
     return text.rstrip().endswith(C4_TERMINAL) and len(text.split()) >= C4_MIN_WORDS_DEFAULT
+
+
+_CCNET_PUNCT = "，。、„”“«»１」「《》´∶：？！（）；–—．～’…━〈〉【】％►"
+"""The Unicode punctuation cc_net's ``normalize_for_dedup`` deletes (its ``UNICODE_PUNCT``
+keys; ASCII punctuation is kept)."""
+_DIGIT_RE = re.compile(r"\d")
+_CCNET_DELETE = re.compile(
+    "[" + re.escape(_CCNET_PUNCT) + "".join(map(chr, [*range(32), *range(127, 160)])) + "]"
+)
+
+
+def dedup_key(line: str) -> bytes:
+    """cc_net's line key: the line stripped and lowercased, every digit made 0, its Unicode
+    punctuation and non-printing characters deleted; the first 8 bytes of its SHA-1."""
+    norm = _CCNET_DELETE.sub("", _DIGIT_RE.sub("0", line.strip().lower()))
+    return hashlib.sha1(norm.encode("utf-8", "surrogatepass")).digest()[:8]
+
+
+def ccnet_keep(pages: Iterable[Sequence[str]]) -> list[list[bool]]:
+    """CCNet's paragraph deduplication (Wenzek et al. 2020, cc_net ``dedup.deduplicate``:
+    "remove duplicates ... but keep the first occurrence"): over the pages in order, a line
+    is dropped when a line with the same :func:`dedup_key` came before it, on an earlier
+    page or earlier on its own page. Lines that recur across pages (a site's navigation,
+    footer, share bar) are kept once, on the first page that has them: that is what a
+    pipeline has in place of a site template."""
+    seen: set[bytes] = set()
+    out: list[list[bool]] = []
+    for texts in pages:
+        keep = []
+        for text in texts:
+            key = dedup_key(text)
+            keep.append(key not in seen)
+            seen.add(key)
+        out.append(keep)
+    return out
 
 
 @dataclass(frozen=True)

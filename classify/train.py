@@ -23,6 +23,7 @@ from classify.evaluate import (
     ReliabilityBin,
     c4_keep,
     calibration_error,
+    ccnet_keep,
     format_reliability,
     page_score,
     reliability,
@@ -34,6 +35,9 @@ from classify.records import LABELS, DecidedBy, Label, LabelledPage, Line, Page
 from classify.samples import read_samples
 from classify.scorer import DEFAULT_MODEL, MODEL_KIND, ScoreConfig, Scorer
 from classify.template import TemplateConfig, TemplateIndex
+
+BASELINES = ("c4-rule", "ccnet-dedup", "ccnet+c4", "keep-all")
+"""The systems :func:`evaluate` scores beside the model, on the same lines."""
 
 
 def text_only(page: Page) -> Page:
@@ -87,6 +91,10 @@ class Evaluation:
     keep_all: ArticleF1
     c4: ArticleF1
     c4_lines: LineReport
+    ccnet: ArticleF1
+    """CCNet's line deduplication over the evaluated pages (``ccnet_keep``)."""
+    ccnet_c4: ArticleF1
+    ccnet_c4_lines: LineReport
     ece: float
     pages: int
     seconds: float
@@ -102,16 +110,22 @@ class Evaluation:
             out.append(format_reliability(self.reliability))
         out.append("")
         out.append(f"page-level article F1 on {self.pages} pages (word 4-gram shingles):")
-        out.append(f"{'system':<10} {'precision':>9} {'recall':>7} {'f1':>6}")
+        out.append(f"{'system':<11} {'precision':>9} {'recall':>7} {'f1':>6}")
         for name, score in (
             ("classify", self.article_f1),
             ("c4-rule", self.c4),
+            ("ccnet-dedup", self.ccnet),
+            ("ccnet+c4", self.ccnet_c4),
             ("keep-all", self.keep_all),
         ):
-            out.append(f"{name:<10} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f}")
+            out.append(f"{name:<11} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f}")
         art = self.lines.prf(Label.ARTICLE)
         c4a = self.c4_lines.prf(Label.ARTICLE)
-        out.append(f"line-level article F1: classify {art[2]:.3f}, c4-rule {c4a[2]:.3f}")
+        both = self.ccnet_c4_lines.prf(Label.ARTICLE)
+        out.append(
+            f"line-level article F1: classify {art[2]:.3f}, c4-rule {c4a[2]:.3f}, "
+            f"ccnet+c4 {both[2]:.3f}"
+        )
         out.append(
             f"scored in {self.seconds:.1f} s ({self.pages / max(self.seconds, 1e-9):.0f} "
             "pages/s, features included)"
@@ -132,6 +146,8 @@ class Evaluation:
             "article_f1": asdict(self.article_f1),
             "c4_article_f1": asdict(self.c4),
             "keep_all_article_f1": asdict(self.keep_all),
+            "ccnet_article_f1": asdict(self.ccnet),
+            "ccnet_c4_article_f1": asdict(self.ccnet_c4),
             "ece": self.ece,
             "reliability": [asdict(b) for b in self.reliability],
         }
@@ -145,7 +161,8 @@ def evaluate(
     keep_dom: bool = False,
     recall_weight: float | None = None,
 ) -> Evaluation:
-    """Score ``model`` on ``samples`` (as text) beside the keep-all and C4 baselines.
+    """Score ``model`` on ``samples`` (as text) beside the baselines on the same lines:
+    keep-all, the C4 line rule, CCNet's line deduplication over these pages, and both.
 
     With ``templates``, a batch site-template index is built over the same pages first and
     used as :class:`~classify.scorer.Scorer` uses it. With ``keep_dom`` the pages keep their
@@ -165,25 +182,36 @@ def evaluate(
     ).reshape(-1, len(LABELS))
     gold = [label for s in samples for label in s.labels]
     ours: list[PageScore] = []
-    c4: list[PageScore] = []
-    keep: list[PageScore] = []
-    c4_pred: list[Label] = []
-    for s, result in zip(samples, results, strict=True):
+    baselines: dict[str, list[PageScore]] = {name: [] for name in BASELINES}
+    baseline_pred: dict[str, list[Label]] = {"c4-rule": [], "ccnet+c4": []}
+    dedup = ccnet_keep(s.page.texts for s in samples)
+    for s, result, fresh in zip(samples, results, dedup, strict=True):
         texts = s.page.texts
         truth = gold_text(s)
         ours.append(page_score(result.article, truth))
         c4_mask = [c4_keep(t) for t in texts]
-        c4.append(page_score("\n".join(t for t, m in zip(texts, c4_mask, strict=True) if m), truth))
-        keep.append(page_score("\n".join(texts), truth))
-        c4_pred.extend(Label.ARTICLE if m else Label.BOILERPLATE for m in c4_mask)
+        masks = {
+            "c4-rule": c4_mask,
+            "ccnet-dedup": fresh,
+            "ccnet+c4": [a and b for a, b in zip(c4_mask, fresh, strict=True)],
+            "keep-all": [True] * len(texts),
+        }
+        for name, mask in masks.items():
+            kept = "\n".join(t for t, m in zip(texts, mask, strict=True) if m)
+            baselines[name].append(page_score(kept, truth))
+            if name in baseline_pred:
+                baseline_pred[name].extend(Label.ARTICLE if m else Label.BOILERPLATE for m in mask)
     gold_idx = np.array([LABELS.index(g) for g in gold], dtype=np.int64)
     table = tuple(reliability(proba, gold_idx))
     return Evaluation(
         lines=LineReport.of(gold, predicted),
         article_f1=ArticleF1.of(ours),
-        keep_all=ArticleF1.of(keep),
-        c4=ArticleF1.of(c4),
-        c4_lines=LineReport.of(gold, c4_pred),
+        keep_all=ArticleF1.of(baselines["keep-all"]),
+        c4=ArticleF1.of(baselines["c4-rule"]),
+        c4_lines=LineReport.of(gold, baseline_pred["c4-rule"]),
+        ccnet=ArticleF1.of(baselines["ccnet-dedup"]),
+        ccnet_c4=ArticleF1.of(baselines["ccnet+c4"]),
+        ccnet_c4_lines=LineReport.of(gold, baseline_pred["ccnet+c4"]),
         ece=calibration_error(table),
         reliability=table,
         pages=len(samples),

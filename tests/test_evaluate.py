@@ -8,6 +8,8 @@ from classify.evaluate import (
     LineReport,
     PageScore,
     c4_keep,
+    ccnet_keep,
+    dedup_key,
     expected_calibration_error,
     page_score,
     shingles,
@@ -49,6 +51,33 @@ def test_c4_rule() -> None:
     assert not c4_keep("Two words.")
     assert not c4_keep("A headline without a full stop")
     assert c4_keep('He said "it is done."')
+
+
+def test_dedup_key_is_ccnet_normalisation() -> None:
+    # case, digits, Unicode punctuation and control characters do not count; ASCII does
+    assert dedup_key("Share: 318") == dedup_key("  share: 742 ")
+    assert dedup_key("«Top stories» — today") == dedup_key("Top stories  today")
+    assert dedup_key("Tab\there") == dedup_key("Tabhere")
+    assert dedup_key("Top stories.") != dedup_key("Top stories")
+    assert dedup_key("Top stories") != dedup_key("Top story")
+    assert len(dedup_key("x")) == 8
+
+
+def test_ccnet_keep_drops_every_copy_after_the_first() -> None:
+    pages = [
+        ["Home | News", "Rain fell on the valley.", "Share: 12"],
+        ["HOME | NEWS", "Snow fell on the hills.", "Share: 40", "Snow fell on the hills."],
+        [],
+        ["Rain fell on the valley.", "A new line."],
+    ]
+    assert ccnet_keep(pages) == [
+        [True, True, True],
+        [False, True, False, False],
+        [],
+        [False, True],
+    ]
+    backwards = ccnet_keep(reversed(pages))  # the order is the shard's
+    assert backwards[0] == [True, True] and backwards[-1] == [False, False, False]
 
 
 def test_line_report_per_label() -> None:

@@ -4,8 +4,12 @@ import json
 from pathlib import Path
 
 from classify.cli import main
+from classify.evaluate import ArticleF1, page_score
+from classify.model import LineClassifier
 from classify.persist import sidecar_path
+from classify.records import Label, LabelledPage, Line, Page
 from classify.scorer import Scorer
+from classify.train import evaluate
 
 from .conftest import SEED_LABELS, TRAIN_DIR
 
@@ -35,6 +39,28 @@ def test_evaluate_prints_with_and_without_templates(
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "without site templates" in out and "with a batch site-template index" in out
     assert "keep-all" in out
+
+
+def test_evaluate_scores_ccnet_dedup_on_the_same_pages(small_model: LineClassifier) -> None:
+    nav, foot = "Home | World | Sport", "Share this story: 12 comments"
+    stories = ["Rain fell on the valley all day long.", "Snow closed the pass on Sunday night."]
+    samples = [
+        LabelledPage(
+            Page(id=str(i), lines=(Line(nav), Line(story), Line(foot)), site="x.example"),
+            (Label.BOILERPLATE, Label.ARTICLE, Label.BOILERPLATE),
+        )
+        for i, story in enumerate(stories)
+    ]
+    result = evaluate(small_model, samples)
+    # CCNet keeps the first page whole and drops its recurring lines from the second
+    first = page_score(f"{nav}\n{stories[0]}\n{foot}", stories[0])
+    second = page_score(stories[1], stories[1])
+    assert result.ccnet == ArticleF1.of([first, second])
+    assert result.ccnet.precision < 1.0 and result.ccnet.recall == 1.0
+    # the C4 rule after it drops the first page's navigation and footer (no terminal stop)
+    assert result.ccnet_c4 == ArticleF1.of([page_score(stories[0], stories[0]), second])
+    assert result.ccnet_c4.f1 == 1.0
+    assert "ccnet-dedup" in result.format() and "ccnet+c4" in result.format()
 
 
 def test_train_takes_farm_weight_and_epochs(tmp_path: Path, capsys: object) -> None:
