@@ -20,8 +20,11 @@ article), ``trafilatura`` (``extract``, defaults),
 ``readability`` (readability-lxml ``Document.summary()`` to text with block newlines),
 ``resiliparse`` (``extract_plain_text(main_content=True)``), ``justext`` (English
 stoplist, non-boilerplate paragraphs), and over the same rendered lines the ``c4-rule``
-and ``keep-all`` baselines. A system that raises (or runs past ``--page-seconds``) on a
-page counts as empty output for it; failures are counted and printed.
+and ``keep-all`` baselines and the pipelines' line dedup: ``ccnet-dedup`` (CCNet's, over
+the run's pages in order, :func:`classify.evaluate.ccnet_keep`; the first copy of a line
+stays) and ``ccnet+c4`` (then the C4 rule). A system that raises (or runs past
+``--page-seconds``) on a page counts as empty output for it; failures are counted and
+printed.
 
 Without ``--model`` the shipped model (``classify/models/lines.joblib``) is used; when it
 does not exist and ``--quick-train N`` is given, a LineClassifier is trained on N training
@@ -52,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from classify.corpus import corpus_samples, site_split
-from classify.evaluate import ArticleF1, PageScore, c4_keep, page_score
+from classify.evaluate import ArticleF1, PageScore, c4_keep, dedup_key, page_score
 from classify.records import LABELS, Label, LabelledPage, Page
 from classify.render import render_html
 
@@ -68,6 +71,8 @@ _SYSTEMS = (
     "resiliparse",
     "justext",
     "c4-rule",
+    "ccnet-dedup",
+    "ccnet+c4",
     "keep-all",
 )
 _PAGE_SECONDS_DEFAULT = 30.0
@@ -173,6 +178,27 @@ def _c4(html: str) -> str:
 
 def _keep_all(html: str) -> str:
     return "\n".join(render_html(html).texts)
+
+
+class _CCNet:
+    """CCNet's line dedup over the pages in the order they come (one pass of the bench): a
+    line whose :func:`dedup_key` came before is dropped; the warm-up page is not counted."""
+
+    def __init__(self, c4: bool) -> None:
+        self.c4 = c4
+        self.seen: set[bytes] = set()
+
+    def __call__(self, html: str) -> str:
+        texts = render_html(html).texts
+        if html is _WARM_UP_HTML:
+            return ""
+        kept = []
+        for text in texts:
+            key = dedup_key(text)
+            if key not in self.seen and (not self.c4 or c4_keep(text)):
+                kept.append(text)
+            self.seen.add(key)
+        return "\n".join(kept)
 
 
 def _render_only(html: str) -> str:
@@ -416,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "resiliparse": _resiliparse,
         "justext": _justext,
         "c4-rule": _c4,
+        "ccnet-dedup": _CCNet(c4=False),
+        "ccnet+c4": _CCNet(c4=True),
         "keep-all": _keep_all,
     }
     if scorer is not None:

@@ -157,6 +157,14 @@ class Scorer:
             self._headlines = load_headline_model(self.headline_model_path)
         return float(self._headlines.score([text])[0])
 
+    def with_templates(self, templates: TemplateQueries | None) -> Scorer:
+        """This scorer with another site-template index (or none); the models already
+        loaded are shared, not loaded again."""
+        other = object.__new__(Scorer)
+        other.__dict__.update(self.__dict__)
+        other.templates = templates
+        return other
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         if self.model_path is not None:

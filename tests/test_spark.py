@@ -89,3 +89,59 @@ def test_a_frame_without_text_or_html_is_refused(spark: Any) -> None:
     frame = spark.createDataFrame([("a", "b")], "id string, body string")
     with pytest.raises(ValueError, match="'text' or 'html' column"):
         score_dataframe(frame)
+
+
+STORIES = (
+    ("The council", "approved a new bridge over the river at a cost of four million"),
+    ("Fishing crews", "protested against the closure of the northern quay for repairs"),
+    ("A local bakery", "won the regional bread prize for the third year running"),
+    ("The school board", "voted to extend the summer term by two weeks next year"),
+    ("Firefighters", "rescued two hikers stranded on the cliffs during the storm"),
+    ("The museum", "opened an exhibition of maps drawn by the first harbour pilots"),
+)
+
+
+def _site_pages() -> list[dict[str, Any]]:
+    """Two sites of six pages: each page a story of its own inside the site's template,
+    whose last line reads like a sentence of the story."""
+    out = []
+    for site, footer in (
+        ("https://ledger.example", "Subscribe now and read every story on the harbour first."),
+        ("https://courier.test", "Our newsroom checks every story before it goes online."),
+    ):
+        for n, (who, what) in enumerate(STORIES):
+            story = f"{who} {what}, officials said on Tuesday after a long meeting."
+            text = f"Home | News | Sport\n{story}\nThe works would start in spring.\n{footer}"
+            out.append({"id": f"{site[8:]}-{n}", "url": f"{site}/{n}", "text": text})
+    out.append({"id": "no-site", "text": "Home\nA page with no address, scored alone."})
+    return out
+
+
+def test_site_templates_per_site_as_the_batch_index_gives(spark: Any) -> None:
+    from classify.inputs import input_record
+    from classify.template import TemplateIndex
+
+    records = _site_pages()
+    frame = spark.createDataFrame(
+        [(r["id"], r.get("url"), r["text"]) for r in records], "id string, url string, text string"
+    ).repartition(3)
+    out = score_dataframe(frame, with_lines=True, site_templates=True).collect()
+    got = {row["id"]: row.asDict(recursive=True) for row in out}
+    assert sorted(got) == sorted(r["id"] for r in records)
+    # classify score's batch mode: one index over all the pages
+    scorer = Scorer.load()
+    index = TemplateIndex.build(input_record(r, r["id"]).page for r in records)
+    want = {r["id"]: r for r in scorer.with_templates(index).score_records(records)}
+    for rid, record in want.items():
+        lines = [(ln["label"], ln["decided_by"]) for ln in record["lines"]]
+        assert [(ln["label"], ln["decided_by"]) for ln in got[rid]["lines"]] == lines
+        assert got[rid]["article"] == record["article"]
+    decided = [ln for r in got.values() for ln in r["lines"] if ln["decided_by"] == "site_template"]
+    recurring = "The works would start in spring."  # a sentence on every page of both sites
+    assert {ln["text"] for ln in decided} >= {"Home | News | Sport", recurring}
+    assert all(ln["label"] != "article" for ln in decided)
+    # without site templates nothing is decided by a template, and the model alone keeps
+    # the recurring sentence as article text
+    plain = score_dataframe(frame, with_lines=True).collect()
+    assert all(ln["decided_by"] != "site_template" for row in plain for ln in row["lines"])
+    assert any(recurring in (row["article"] or "") for row in plain)
