@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,6 +41,11 @@ class InputRecord:
     """HTML not rendered yet (a reader asked not to render): :func:`rendered` makes the page."""
     text: str | None = None
     """Text not split into lines yet (likewise)."""
+    time_limit: float | None = None
+    """Seconds the record may take in all, when its reader has a per-record limit and left
+    the HTML pending: :func:`rendered` counts its rendering against it."""
+    read_seconds: float = 0.0
+    """Seconds the reader already spent on the record (with ``time_limit``)."""
 
 
 def rendered(record: InputRecord) -> InputRecord:
@@ -50,13 +56,23 @@ def rendered(record: InputRecord) -> InputRecord:
         return InputRecord(rid, url, site, page_from_text(record.text, id=rid, url=url, site=site))
     if record.html is None:
         return record
+    start = time.monotonic()
     try:
         page = render_html(record.html, id=rid, url=url, site=site)
     except RenderError as exc:
         return InputRecord(rid, url, site, error=f"cannot render HTML: {exc}")
     except Exception as exc:  # one bad page (C parser, codec) must not end the stream
         return InputRecord(rid, url, site, error=f"cannot render HTML: {type(exc).__name__}: {exc}")
+    if record.time_limit is not None:
+        took = record.read_seconds + time.monotonic() - start
+        if took > record.time_limit:
+            return InputRecord(rid, url, site, error=over_time_limit(took, record.time_limit))
     return InputRecord(rid, url, site, page)
+
+
+def over_time_limit(took: float, limit: float) -> str:
+    """The error of a record that took longer than its reader's per-record limit."""
+    return f"took {took:.1f} s, over the {limit:g} s per-record limit"
 
 
 @dataclass

@@ -37,7 +37,10 @@ Rules, in the order they apply to a response record:
 * A record whose processing takes longer than ``time_limit`` seconds becomes an error
   record. Rendering is linear in the page size and bodies are capped by
   ``max_record_bytes``, so this is a check after the fact, not a preemptive timeout: no
-  signal or thread is used, so the reader is safe in any thread.
+  signal or thread is used, so the reader is safe in any thread. HTML left pending
+  (``render=False``, rendered by ``classify score --workers`` in a worker) carries the
+  limit and the reading time, and :func:`~classify.inputs.rendered` counts its rendering
+  against them, so the same records fail with workers as without.
 * A record cut short (truncated file, ``Content-Length`` past the end) is an error record.
 * A stream that cannot be read on (truncated or corrupt gzip, garbage where a record header
   should be) yields one last error record, ``stream unreadable after N records: ...``, and
@@ -69,7 +72,7 @@ from typing import BinaryIO
 from fastwarc.stream_io import BrotliReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from classify.inputs import InputRecord, ReadStats, rendered
+from classify.inputs import InputRecord, ReadStats, over_time_limit, rendered
 from classify.records import page_from_text
 from classify.render import decode_html
 
@@ -140,7 +143,8 @@ def read_warc(
     render: bool = True,
 ) -> Iterator[InputRecord]:
     """One record per HTML response of a WARC file; other records counted as skipped.
-    ``render=False``: the records' HTML is left pending (rendering is then not timed)."""
+    ``render=False``: the records' HTML is left pending, with the time limit and the
+    reading time for :func:`~classify.inputs.rendered` to count the rendering against."""
 
     def handle(record: WarcRecord, rid: str, url: str | None) -> InputRecord | str:
         return _response(record, rid, url, max_record_bytes, time_limit, render)
@@ -275,8 +279,12 @@ def _response(
         return InputRecord(rid, url, error=str(exc))
     except Exception as exc:  # one bad page (codec) must not end the stream
         return InputRecord(rid, url, error=f"cannot decode: {type(exc).__name__}: {exc}")
-    pending = InputRecord(rid, url, html=html)
-    return _timed(rendered(pending) if render else pending, start, time_limit)
+    if render:
+        return _timed(rendered(InputRecord(rid, url, html=html)), start, time_limit)
+    # rendered later (in a worker): the rendering counts against what is left of the limit
+    spent = time.monotonic() - start
+    pending = InputRecord(rid, url, html=html, time_limit=time_limit, read_seconds=spent)
+    return _timed(pending, start, time_limit)
 
 
 def _timed(result: InputRecord, start: float, time_limit: float) -> InputRecord:
@@ -284,11 +292,7 @@ def _timed(result: InputRecord, start: float, time_limit: float) -> InputRecord:
     elapsed = time.monotonic() - start
     if elapsed <= time_limit:
         return result
-    return InputRecord(
-        result.id,
-        result.url,
-        error=f"took {elapsed:.1f} s, over the {time_limit:g} s per-record limit",
-    )
+    return InputRecord(result.id, result.url, error=over_time_limit(elapsed, time_limit))
 
 
 def _conversion(

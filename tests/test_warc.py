@@ -8,6 +8,7 @@ import re
 import time
 import zlib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -474,6 +475,22 @@ def test_time_limit(tmp_path: Path) -> None:
     out, _ = _read(path, time_limit=0.0)
     assert out[0].error is not None and "per-record limit" in out[0].error
     assert out[0].url == "http://a/1"
+
+
+def test_time_limit_counts_rendering_left_to_a_worker(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.warc", _warc_bytes([_response("http://a/1", HTML % 1)]))
+    [pending], _ = _read(path, time_limit=30.0, render=False)
+    assert pending.html is not None and pending.time_limit == 30.0
+    assert 0.0 <= pending.read_seconds < 30.0
+    assert rendered(pending).page is not None
+    # the same record when reading took more than its allowance: the worker's rendering
+    # reports it as the reader would have
+    late = replace(pending, read_seconds=31.0)
+    failed = rendered(late)
+    assert failed.page is None and failed.url == "http://a/1"
+    assert failed.error is not None and "over the 30 s per-record limit" in failed.error
+    # without a limit (JSONL, HTML files) rendering is not timed
+    assert rendered(replace(late, time_limit=None)).page is not None
 
 
 def test_other_record_types(tmp_path: Path) -> None:
