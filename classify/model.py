@@ -22,9 +22,12 @@ forward-backward gives each line's label marginals, so a lone "article" line bet
 headlines, or a short line inside the story, leans toward its neighbours unless its own
 evidence is strong. The page's article lines are then the set that maximises the
 expected page precision plus ``recall_weight`` times the expected page recall (in words,
-the page-level article metric): a page decision, not a line-by-line threshold. Strength
-and recall weight are chosen on the same out-of-fold rows, for page-level article F1. The
-other lines take their most probable other label. The probabilities are not changed.
+the page-level article metric): a page decision, not a line-by-line threshold. Before it,
+the article marginal of lines outside the story's prose span (not prose, with no prose
+above or none below them: where related lists, bylines, share bars and footers sit) is
+multiplied by a discount. Strength, discount and recall weight are chosen on the same
+out-of-fold rows, for page-level article F1. The other lines take their most probable
+other label. The probabilities are not changed.
 """
 
 from __future__ import annotations
@@ -430,6 +433,13 @@ SEQUENCE_STRENGTHS_DEFAULT = tuple(np.round(np.arange(0.0, 1.01, 0.1), 2).tolist
 """Strengths searched on the out-of-fold rows, each with and without the prior lift."""
 RECALL_WEIGHTS_DEFAULT = tuple(np.round(np.arange(0.5, 1.51, 0.1), 2).tolist())
 """Recall weights of the page decision searched on the out-of-fold rows with each strength."""
+OUTSIDE_DISCOUNTS_DEFAULT = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+"""Factors on the article marginal of lines outside the story's prose span (:class:`Layout`
+``outside``) searched on the out-of-fold rows with each strength and recall weight. The
+calibration maps probabilities the same way on every line; lines beyond the story are
+article less often than their probability says on the training pages (a headline list's
+first line, a byline, a share counter next to the story), and the page decision is where
+that is corrected, page F1 being its target. 1.0 leaves them as they are."""
 EMISSION_FLOOR = 1e-12  # probabilities below this count as this in the sequence marginals
 
 
@@ -656,11 +666,14 @@ def _choose_decoding(
     n_pages: int,
     transitions: tuple[np.ndarray, np.ndarray, np.ndarray],
     page_group: np.ndarray | None = None,
-) -> tuple[tuple[float, bool, float], dict[str, float], dict[str, dict[str, float]]]:
-    """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`), lift and recall weight
-    (of :data:`RECALL_WEIGHTS_DEFAULT`) with the best page F1 (ties go to the weakest
-    strength, then to no lift, then to the recall weight nearest 1), the F1 of every
-    candidate, and the F1 of every candidate in each page group.
+    outside: np.ndarray | None = None,
+) -> tuple[tuple[float, bool, float, float], dict[str, float], dict[str, dict[str, float]]]:
+    """The sequence strength (of :data:`SEQUENCE_STRENGTHS_DEFAULT`), lift, recall weight
+    (of :data:`RECALL_WEIGHTS_DEFAULT`) and discount of the lines ``outside`` the story's
+    prose span (of :data:`OUTSIDE_DISCOUNTS_DEFAULT`; none searched without ``outside``)
+    with the best page F1 (ties go to the weakest strength, then to no lift, then to the
+    recall weight nearest 1, then to the mildest discount), the F1 of every candidate, and
+    the F1 of every candidate in each page group.
 
     With ``page_group`` (a group key per page, e.g. its training weight: corpus pages and
     generated content-farm pages) the F1 that chooses is the mean of the groups' page F1, so
@@ -677,22 +690,35 @@ def _choose_decoding(
         parts[f"{key:g}"] = (rows, np.searchsorted(pages, page_of[rows]), len(pages))
     candidates = [(s, False) for s in SEQUENCE_STRENGTHS_DEFAULT]
     candidates += [(s, True) for s in SEQUENCE_STRENGTHS_DEFAULT if s]
-    f1: dict[tuple[float, bool, float], float] = {}
+    discounts = OUTSIDE_DISCOUNTS_DEFAULT if outside is not None else (1.0,)
+    f1: dict[tuple[float, bool, float, float], float] = {}
     by_group: dict[str, dict[str, float]] = {name: {} for name in parts}
     for strength, lift in candidates:
         trans, start = _sequence_scores(transitions, strength, lift)
         p_article = marginals(proba, lengths, trans, start)[:, a]
-        for weight in RECALL_WEIGHTS_DEFAULT:
-            kept = keep_article(p_article, n_tokens, lengths, weight)
-            candidate = _candidate_name(strength, lift, weight)
-            for name, (rows, local, count) in parts.items():
-                by_group[name][candidate] = _page_article_f1(
-                    kept[rows], gold[rows], n_tokens[rows], local, count
-                )
-            f1[strength, lift, weight] = float(np.mean([t[candidate] for t in by_group.values()]))
-    best = max(f1, key=lambda c: (round(f1[c], 6), -c[0], not c[1], -abs(c[2] - 1.0)))
+        for discount in discounts:
+            discounted = _discounted(p_article, outside, discount)
+            for weight in RECALL_WEIGHTS_DEFAULT:
+                kept = keep_article(discounted, n_tokens, lengths, weight)
+                key = (strength, lift, weight, discount)
+                candidate = _candidate_name(*key)
+                for name, (rows, local, count) in parts.items():
+                    by_group[name][candidate] = _page_article_f1(
+                        kept[rows], gold[rows], n_tokens[rows], local, count
+                    )
+                f1[key] = float(np.mean([t[candidate] for t in by_group.values()]))
+    best = max(f1, key=lambda c: (round(f1[c], 6), -c[0], not c[1], -abs(c[2] - 1.0), c[3]))
     table = {_candidate_name(*c): v for c, v in f1.items()}
     return best, table, by_group
+
+
+def _discounted(p_article: np.ndarray, outside: np.ndarray | None, discount: float) -> np.ndarray:
+    """The article marginals with those of the ``outside`` lines times ``discount``."""
+    if outside is None or discount == 1.0:
+        return p_article
+    out = p_article.copy()
+    out[outside] *= discount
+    return out
 
 
 def line_words(pages: Sequence[Page]) -> np.ndarray:
@@ -702,8 +728,10 @@ def line_words(pages: Sequence[Page]) -> np.ndarray:
     return np.fromiter(map(len, map(str.split, texts)), np.float64, len(texts))
 
 
-def _candidate_name(strength: float, lift: bool, recall_weight: float) -> str:
-    return f"{strength:.2f}{' lift' if lift else ''} recall {recall_weight:.1f}"
+def _candidate_name(strength: float, lift: bool, recall_weight: float, discount: float) -> str:
+    return (
+        f"{strength:.2f}{' lift' if lift else ''} recall {recall_weight:.1f} outside {discount:.1f}"
+    )
 
 
 def _weights(words: sp.csr_matrix, enabled: bool) -> np.ndarray | None:
@@ -822,13 +850,14 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.sequence_strength_ = 0.0
         self.sequence_lift_ = False
         self.recall_weight_: float | None = None  # None: labels by argmax, line by line
+        self.outside_discount_ = 1.0
         self.calibration_report_: dict[str, Any] = {"kind": "none"}
         if splits and (cfg.calibration != "none" or cfg.decoding == "sequence"):
             # stage 2 out of fold too (the same site folds): what it says on unseen sites
             oof2 = np.zeros((len(y), len(LABELS)))
             for model, rows in self._fold_models(cfg.c_stage2, x2, y, weights, splits):
                 oof2[rows] = _log_probabilities(model, model.decision_function(x2[rows]))
-            self._fit_decision(oof2, y, batch, len(pages), cfg, per_line)
+            self._fit_decision(oof2, y, batch, len(pages), cfg, per_line, lay.outside)
         self.stage2_ = self._lr(cfg.c_stage2).fit(x2, y, sample_weight=weights)
         for model in (self.stage1_, self.stage2_):
             model.coef_ = model.coef_.astype(np.float32)
@@ -844,8 +873,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         n_pages: int,
         cfg: ModelConfig,
         page_weight: np.ndarray | None,
+        outside: np.ndarray | None = None,
     ) -> None:
-        """Calibration (and the sequence strength) from stage 2's out-of-fold log-probabilities.
+        """Calibration (and the decision's parameters) from stage 2's out-of-fold
+        log-probabilities; ``outside``: the lines outside the story's prose span.
 
         The report also gives the error with and without calibration on the same rows by
         page weight (generated and hand-written content-farm pages weigh more than corpus
@@ -892,11 +923,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 n_pages,
                 self.transitions_,
                 page_group,
+                outside,
             )
-            self.sequence_strength_, self.sequence_lift_, self.recall_weight_ = chosen
+            (
+                self.sequence_strength_,
+                self.sequence_lift_,
+                self.recall_weight_,
+                self.outside_discount_,
+            ) = chosen
             report["sequence_strength"] = self.sequence_strength_
             report["sequence_lift"] = self.sequence_lift_
             report["recall_weight"] = self.recall_weight_
+            report["outside_discount"] = self.outside_discount_
             report["decoding"] = _candidate_name(*chosen)  # its key in the tables
             report["oof_page_f1_by_strength"] = table
             report["oof_page_f1_by_strength_and_page_weight"] = by_group
@@ -921,6 +959,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         other.calibration_coef_ = other.calibration_intercept_ = None
         other.sequence_strength_ = 0.0
         other.recall_weight_ = None
+        other.outside_discount_ = 1.0
         return other
 
     def decide(
@@ -930,13 +969,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         lengths: Sequence[int] | None = None,
         *,
         recall_weight: float | None = None,
+        outside: np.ndarray | None = None,
     ) -> np.ndarray:
         """Label index of each row of ``proba``: rows of consecutive pages of ``lengths``
         lines (one page if None), ``words`` the word count of each line; decided by the
         chain's marginals and the page decision of the article lines (see the module's
         docstring), or by the most probable label where the model decodes line by line
         (``decoding="argmax"``, and models saved before the page decision). A
-        ``recall_weight`` replaces the model's own in the page decision."""
+        ``recall_weight`` replaces the model's own in the page decision. ``outside``: the
+        lines outside the story's prose span (:meth:`predict_proba_and_outside`), whose
+        article marginal the model's discount applies to (none if not given)."""
         weight = getattr(self, "recall_weight_", None) if recall_weight is None else recall_weight
         if weight is None or not len(proba):
             decided: np.ndarray = proba.argmax(axis=1)
@@ -949,7 +991,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         post = marginals(proba, sizes, trans, start)
         a = LABELS.index(Label.ARTICLE)
-        p_article = post[:, a].copy()
+        p_article = _discounted(post[:, a], outside, getattr(self, "outside_discount_", 1.0))
+        p_article = p_article.copy()
         post[:, a] = -1.0
         decided = post.argmax(axis=1)
         decided[keep_article(p_article, words, sizes, weight)] = a
@@ -989,9 +1032,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict_proba(
         self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
     ) -> np.ndarray:
+        return self.predict_proba_and_outside(pages, recurrence)[0]
+
+    def predict_proba_and_outside(
+        self, pages: Sequence[Page], recurrence: Sequence[Recurrence | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba`, and which lines lie outside the story's prose span (not
+        prose, with no prose above or none below them in their page), for :meth:`decide`."""
         blocks, words, batch = self.featurizer_.transform_blocks(pages, recurrence)
         if len(batch.texts) == 0:
-            return np.zeros((0, len(LABELS)))
+            return np.zeros((0, len(LABELS))), np.zeros(0, dtype=bool)
         lay = _layout_of(batch, words, len(pages))
         blocks.append(lay.features.astype(np.float32))  # the same columns as _stage1_input
         k = len(LABELS)
@@ -1001,7 +1051,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ctx = self._stage2_context(p1, words, batch, pages, lay)
         ctx_weights = self.stage2_.coef_[:, sum(widths) :].T.astype(np.float64)
         stage2 = scores[:, k:] + _block_scores([ctx], [ctx_weights]) + self.stage2_.intercept_
-        return self._calibrated(_log_probabilities(self.stage2_, stage2), batch.page_of, len(pages))
+        log_proba = _log_probabilities(self.stage2_, stage2)
+        return self._calibrated(log_proba, batch.page_of, len(pages)), lay.outside
 
     def _block_weights(self, widths: Sequence[int]) -> list[np.ndarray]:
         """Both stages' coefficients per feature block (see :func:`_block_weights`), built on
@@ -1024,8 +1075,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return state
 
     def predict(self, pages: Sequence[Page]) -> np.ndarray:
-        proba = self.predict_proba(pages)
-        decided = self.decide(proba, line_words(pages), [len(page.lines) for page in pages])
+        proba, outside = self.predict_proba_and_outside(pages)
+        lengths = [len(page.lines) for page in pages]
+        decided = self.decide(proba, line_words(pages), lengths, outside=outside)
         labels: np.ndarray = np.asarray(self.classes_)[decided]
         return labels
 

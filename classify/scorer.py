@@ -239,9 +239,9 @@ class Scorer:
             if lookups is not None and self.templates and self.templates.config.recurrence_features
             else None  # TemplateConfig.recurrence_features: decisions only
         )
-        rows_of, groups = self._predict(pages, recurrence)
+        rows_of, outside_of, groups = self._predict(pages, recurrence)
         words = line_words(pages)
-        labels_of = self._decide(rows_of, words, groups)
+        labels_of = self._decide(rows_of, outside_of, words, groups)
         decided_of = [np.zeros(len(rows), dtype=bool) for rows in rows_of]
         if lookups is not None and self.templates is not None:
             for k, lookup in enumerate(lookups):
@@ -256,7 +256,7 @@ class Scorer:
                     rows[np.ix_(decided, _TEXT_COLUMNS)] = 0.0
                     rows[decided] /= np.maximum(rows[decided].sum(axis=1, keepdims=True), 1e-12)
             if any(d.any() for d in decided_of):
-                labels_of = self._decide(rows_of, words, groups)
+                labels_of = self._decide(rows_of, outside_of, words, groups)
         results = [
             self._page_result(
                 page,
@@ -275,10 +275,15 @@ class Scorer:
         ]
 
     def _decide(
-        self, rows_of: list[np.ndarray], words: np.ndarray, groups: _Groups
+        self,
+        rows_of: list[np.ndarray],
+        outside_of: list[np.ndarray],
+        words: np.ndarray,
+        groups: _Groups,
     ) -> list[np.ndarray]:
         """Each page's label indices, decided by the model that scored it (one call per
-        model for all of its pages in the batch); ``words``: the batch's line word counts."""
+        model for all of its pages in the batch); ``outside_of``: each page's lines outside
+        its story's prose span; ``words``: the batch's line word counts."""
         out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(rows_of)
         offsets = np.r_[0, np.cumsum([len(rows) for rows in rows_of])]
         for model, members in groups:
@@ -289,6 +294,7 @@ class Scorer:
                 page_words,
                 lengths,
                 recall_weight=self.config.recall_weight,
+                outside=np.concatenate([outside_of[k] for k in members]),
             )
             for k, part in zip(members, np.split(decided, np.cumsum(lengths)[:-1]), strict=True):
                 out[k] = part
@@ -296,9 +302,9 @@ class Scorer:
 
     def _predict(
         self, pages: list[Page], recurrence: list[Recurrence] | None
-    ) -> tuple[list[np.ndarray], _Groups]:
-        """Probability rows of each page, and which pages each model scored: pages with DOM
-        facts go to the HTML model if any."""
+    ) -> tuple[list[np.ndarray], list[np.ndarray], _Groups]:
+        """Probability rows of each page, its lines outside the story's prose span, and
+        which pages each model scored: pages with DOM facts go to the HTML model if any."""
         html = self.html_model
         groups: _Groups = []
         if html is None:
@@ -309,15 +315,17 @@ class Scorer:
             groups.append((html, [k for k, d in enumerate(has_dom) if d]))
         groups = [(model, members) for model, members in groups if members]
         out: list[np.ndarray] = [np.zeros((0, len(LABELS)))] * len(pages)
+        outside_of: list[np.ndarray] = [np.zeros(0, dtype=bool)] * len(pages)
         for model, members in groups:
             chosen = [pages[k] for k in members]
             rec = [recurrence[k] for k in members] if recurrence is not None else None
-            proba = model.predict_proba(chosen, rec)
+            proba, outside = model.predict_proba_and_outside(chosen, rec)
             start = 0
             for k in members:
-                out[k] = proba[start : start + len(pages[k].lines)]
-                start += len(pages[k].lines)
-        return out, groups
+                end = start + len(pages[k].lines)
+                out[k], outside_of[k] = proba[start:end], outside[start:end]
+                start = end
+        return out, outside_of, groups
 
     @staticmethod
     def _page_result(

@@ -344,8 +344,10 @@ def _calibration_line(model: LineClassifier) -> str:
         chosen = rep["decoding"]
         out += (
             f"; sequence marginals at strength {rep['sequence_strength']:.2f}"
-            f"{' with the prior lift' if rep.get('sequence_lift') else ''}, page decision with "
-            f"recall weight {rep['recall_weight']:.1f}: out-of-fold page F1 {table[chosen]:.4f}"
+            f"{' with the prior lift' if rep.get('sequence_lift') else ''}, article chance "
+            f"beyond the story's prose times {rep.get('outside_discount', 1.0):.1f}, page "
+            f"decision with recall weight {rep['recall_weight']:.1f}: out-of-fold page F1 "
+            f"{table[chosen]:.4f}"
         )
         groups = rep.get("oof_page_f1_by_strength_and_page_weight", {})
         if len(groups) > 1:

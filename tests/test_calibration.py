@@ -222,8 +222,9 @@ def test_sequence_decoding_moves_decisions_not_probabilities(calibrated: LineCla
     assert table[report["decoding"]] == max(table.values())
     assert report["decoding"] == (
         f"{calibrated.sequence_strength_:.2f}{' lift' if calibrated.sequence_lift_ else ''}"
-        f" recall {calibrated.recall_weight_:.1f}"
+        f" recall {calibrated.recall_weight_:.1f} outside {calibrated.outside_discount_:.1f}"
     )
+    assert report["outside_discount"] in model_module.OUTSIDE_DISCOUNTS_DEFAULT
     # a weak article line between sure link lines follows them once transitions count
     proba = np.array([[0.0, 0.0, 0.95, 0.05], [0.5, 0.0, 0.45, 0.05], [0.0, 0.0, 0.95, 0.05]])
     words = np.array([6.0, 6.0, 6.0])
@@ -332,11 +333,12 @@ def test_sequence_strength_is_chosen_on_the_mean_of_page_groups() -> None:
     n_tokens = rng.integers(1, 30, size=n).astype(np.float64)
     transitions = _transitions(y, page_of)
     group = np.array([1.0] * 9 + [3.0] * 3)  # nine corpus pages, three farm pages
-    (strength, lift, weight), table, by_group = _choose_decoding(
+    (strength, lift, weight, discount), table, by_group = _choose_decoding(
         proba, y, n_tokens, page_of, n_pages, transitions, group
     )
     assert set(by_group) == {"1", "3"}
-    chosen = f"{strength:.2f}{' lift' if lift else ''} recall {weight:.1f}"
+    assert discount == 1.0  # no lines marked outside the story: no discount searched
+    chosen = f"{strength:.2f}{' lift' if lift else ''} recall {weight:.1f} outside 1.0"
     assert table[chosen] == max(table.values())
     for name, value in table.items():
         assert value == pytest.approx((by_group["1"][name] + by_group["3"][name]) / 2)
@@ -346,10 +348,56 @@ def test_sequence_strength_is_chosen_on_the_mean_of_page_groups() -> None:
     local = np.searchsorted(farm, page_of[rows])
     kept = keep_article(proba[:, 0], n_tokens, np.bincount(page_of), 1.0)
     own_f1 = _page_article_f1(kept[rows], y[rows] == 0, n_tokens[rows], local, len(farm))
-    assert by_group["3"]["0.00 recall 1.0"] == pytest.approx(own_f1)
+    assert by_group["3"]["0.00 recall 1.0 outside 1.0"] == pytest.approx(own_f1)
     # without groups all pages count alike
     _, pooled, one = _choose_decoding(proba, y, n_tokens, page_of, n_pages, transitions)
     assert list(one) == ["0"] and one["0"] == pooled
-    assert pooled["0.00 recall 1.0"] == pytest.approx(
+    assert pooled["0.00 recall 1.0 outside 1.0"] == pytest.approx(
         _page_article_f1(kept, y == 0, n_tokens, page_of, n_pages)
     )
+
+
+def test_lines_outside_the_story_are_discounted_by_the_chosen_factor() -> None:
+    # pages of a story (sure article), then a doubtful line beyond it that is junk (gold
+    # boilerplate) on most pages: the search finds the discount that leaves it out
+    rng = np.random.default_rng(5)
+    pages, proba_rows, gold, outside = 40, [], [], []
+    for page in range(pages):
+        for _ in range(4):
+            proba_rows.append([0.97, 0.01, 0.01, 0.01])
+            gold.append(0)
+            outside.append(False)
+        p = rng.uniform(0.55, 0.7)
+        proba_rows.append([p, 0.0, (1 - p) / 2, (1 - p) / 2])
+        gold.append(0 if page % 5 == 0 else 3)  # article on 1 page in 5
+        outside.append(True)
+    proba, y = np.array(proba_rows), np.array(gold)
+    page_of = np.repeat(np.arange(pages), 5)
+    n_tokens = np.tile([30.0, 30.0, 30.0, 30.0, 20.0], pages)
+    outside_mask = np.array(outside)
+    transitions = _transitions(y, page_of)
+    (_, _, weight, discount), table, _ = _choose_decoding(
+        proba, y, n_tokens, page_of, pages, transitions, outside=outside_mask
+    )
+    assert discount < 1.0
+    assert (
+        table[f"0.00 recall {weight:.1f} outside {discount:.1f}"]
+        > table[f"0.00 recall {weight:.1f} outside 1.0"]
+    )
+    # the same search on lines that are article beyond the story keeps them whole
+    _, kept_table, _ = _choose_decoding(
+        proba, np.zeros_like(y), n_tokens, page_of, pages, transitions, outside=outside_mask
+    )
+    best = max(kept_table, key=kept_table.__getitem__)
+    assert kept_table[best] == kept_table[best.rsplit(" outside ", 1)[0] + " outside 1.0"]
+    # decide() applies the model's discount to the lines it is told are outside
+    model = LineClassifier()
+    model.transitions_ = transitions
+    model.sequence_strength_, model.sequence_lift_, model.recall_weight_ = 0.0, False, 1.0
+    first = proba[:5]
+    words = n_tokens[:5]
+    model.outside_discount_ = 1.0
+    assert model.decide(first, words, outside=outside_mask[:5])[4] == 0
+    model.outside_discount_ = 0.5
+    assert model.decide(first, words, outside=outside_mask[:5])[4] != 0
+    assert model.decide(first, words)[4] == 0  # without the mask nothing is discounted

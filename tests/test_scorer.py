@@ -115,13 +115,13 @@ def test_pages_with_dom_facts_go_to_the_html_model(small_model_path: Path) -> No
     seen: list[int] = []
     html = scorer.html_model
     assert html is not None and html is not scorer.model
-    original = html.predict_proba
+    original = html.predict_proba_and_outside
 
-    def spy(pages: list[Page], recurrence: object = None) -> np.ndarray:
+    def spy(pages: list[Page], recurrence: object = None) -> tuple[np.ndarray, np.ndarray]:
         seen.append(len(pages))
-        return original(pages, recurrence)
+        return original(pages, recurrence)  # type: ignore[arg-type]
 
-    html.predict_proba = spy  # type: ignore[method-assign]
+    html.predict_proba_and_outside = spy  # type: ignore[method-assign]
     dom_page = Page(id="h", lines=(Line("A paragraph of text here.", DomFacts(tag_path="p")),))
     text_page = Page(id="t", lines=(Line("A paragraph of text here."),))
     results = list(scorer.score_many([text_page, dom_page, text_page]))

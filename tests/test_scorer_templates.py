@@ -361,13 +361,14 @@ class _LengthModel(LineClassifier):
         super().__init__()
         self.recurrence: list[object] = []
 
-    def predict_proba(self, pages, recurrence=None):  # type: ignore[no-untyped-def]
+    def predict_proba_and_outside(self, pages, recurrence=None):  # type: ignore[no-untyped-def]
         self.recurrence.append(recurrence)
         long = np.array([len(t.split()) >= 20 for p in pages for t in p.texts], dtype=bool)
         rows = np.zeros((long.size, len(LABELS)))
         rows[long, LABELS.index(Label.ARTICLE)] = 0.9
         rows[~long, LABELS.index(Label.BOILERPLATE)] = 0.9
-        return rows + np.where(rows == 0, 0.1 / 3, 0.0)  # each row sums to 1
+        # each row sums to 1; no line is marked outside the story (no discount either)
+        return rows + np.where(rows == 0, 0.1 / 3, 0.0), np.zeros(long.size, dtype=bool)
 
 
 def _shop_page(rng: random.Random, k: int) -> Page:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import pickle
 
+import numpy as np
 import pytest
 
 from classify.persist import sidecar_path
-from classify.records import Label
+from classify.records import Label, Line, Page
 from classify.samples import read_tsv
-from classify.scorer import DEFAULT_MODEL, Scorer
+from classify.scorer import DEFAULT_MODEL, ScoreConfig, Scorer
 
 from .conftest import SEED, SEED_LABELS
 
@@ -80,3 +82,20 @@ def test_stacked_headline_lists_of_our_test_pages_are_link(scorer: Scorer) -> No
                 assert line.label is Label.ARTICLE, line.text
             if label is Label.LINK:
                 assert line.label is Label.LINK, line.text
+
+
+def test_the_scorer_passes_the_lines_outside_the_story(scorer: Scorer) -> None:
+    story = [
+        "The council voted on Tuesday to build a new ferry terminal at the old grain pier.",
+        "Fishing crews had argued that the design would cut them off from the ice plant.",
+        "Construction could begin next spring if the transport board releases the money.",
+    ]
+    after = ["Share this", "Council approves harbour budget", "Ferry fares to rise in May"]
+    page = Page(id="p", lines=tuple(Line(t) for t in ["Menu", *story, *after]))
+    model = pickle.loads(pickle.dumps(scorer.model))
+    proba, outside = model.predict_proba_and_outside([page])
+    assert np.array_equal(proba, model.predict_proba([page]))
+    assert outside.tolist() == [True, False, False, False, True, True, True]
+    model.outside_discount_ = 1e-6  # nothing beyond the story can be article
+    result = Scorer(model, config=ScoreConfig(headlines=False)).score_page(page)
+    assert [line.label.value != "article" for line in result.lines] == outside.tolist()
