@@ -38,11 +38,6 @@ def test_shipped_models_are_small_and_documented(scorer: Scorer) -> None:
     assert meta["scores"]["heldout"]["article_f1"]["f1"] > 0.8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known failure of the shipped model: 1 of the 16 Ranking/Recommendation headlines "
-    "(the first under 'Recommendation', article probability 0.64) is labelled article",
-)
 def test_seed_article_is_exactly_the_eleven_paragraphs(seed_result) -> None:  # type: ignore[no-untyped-def]
     gold = next(read_tsv(SEED_LABELS))
     assert [line.text for line in seed_result.lines] == gold.page.texts
